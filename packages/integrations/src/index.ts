@@ -1,0 +1,4 @@
+export * from "./kinds";
+export * from "./store";
+export * from "./rpcs";
+export * from "./keyring-env";

@@ -1,0 +1,4 @@
+// Every event message of proto/parley/events/v1, under one namespace (the generated files also
+// export helpers of the same names, so the messages are listed).
+export { LeadSnapshot, LeadCreated, LeadUpdated, LeadDeleted, LeadOptedOut, WorkspaceChanged } from "./gen/parley/events/v1/leads";
+export { CallStarted, CallEnded, AppointmentBooked } from "./gen/parley/events/v1/voice";

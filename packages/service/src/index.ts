@@ -1,0 +1,4 @@
+export * from "./ops-server";
+export * from "./run-service";
+export * from "./process";
+export * from "./readiness";
