@@ -1,0 +1,4 @@
+import { runMain } from "@parley/service";
+import { startAnalyticsService } from "./app";
+
+runMain("analytics", () => startAnalyticsService());

@@ -1,0 +1,4 @@
+import { runMain } from "@parley/service";
+import { startGateway } from "./app";
+
+runMain("gateway", () => startGateway());

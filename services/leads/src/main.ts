@@ -1,0 +1,4 @@
+import { runMain } from "@parley/service";
+import { startLeadsService } from "./app";
+
+runMain("leads", () => startLeadsService());

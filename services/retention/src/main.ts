@@ -1,0 +1,4 @@
+import { runMain } from "@parley/service";
+import { startRetentionService } from "./app";
+
+runMain("retention", () => startRetentionService());

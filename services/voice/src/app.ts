@@ -1,0 +1,83 @@
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { env as envTypes } from "@parley/config";
+import { createPrisma } from "@parley/db";
+import { createClient } from "@parley/grpc";
+import { encryptionKeysEnv, integrationRpcs, IntegrationStore } from "@parley/integrations";
+import { runService, type RunningService } from "@parley/service";
+import { leadsV1, voiceV1 } from "@parley/proto";
+import { optOutConsumer, optOutProjectionRpc } from "@parley/consent-projection";
+import { PrismaClient } from "./generated/prisma/client.ts";
+import { CallsDomain } from "./domain/calls";
+import { autoCallConsumer } from "./domain/auto-call";
+import { CallReconciler } from "./domain/reconciler";
+import { callRpcs } from "./grpc/calls";
+import { CallTools } from "./tools/tools";
+import { inboundRpcs } from "./inbound/phone-numbers";
+import { REAL_BASE_URLS } from "./providers/factory";
+import { IntegrationProviderResolver, SANDBOX_WEBHOOK_SECRET } from "./providers/resolver";
+import { webhookConsumer } from "./webhooks/consumer";
+import { verifyWebhookRpc } from "./webhooks/verify-rpc";
+
+export const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
+
+const VOICE_INTEGRATIONS = ["vapi", "bolna", "retell", "calcom"] as const;
+
+const voiceEnv = {
+  PARLEY_ENCRYPTION_KEYS: encryptionKeysEnv,
+  LEADS_GRPC_ADDR: z.string().regex(/^[^\s:]+:\d+$/, "host:port").default("127.0.0.1:50051"),
+  GRPC_DEADLINE_MS: envTypes.int(5000, 50),
+  VAPI_BASE_URL: envTypes.url(REAL_BASE_URLS.vapi),
+  BOLNA_BASE_URL: envTypes.url(REAL_BASE_URLS.bolna),
+  RETELL_BASE_URL: envTypes.url(REAL_BASE_URLS.retell),
+  VOICE_PROVIDER_TIMEOUT_MS: envTypes.int(10_000, 100),
+  PARLEY_PUBLIC_URL: envTypes.url("http://127.0.0.1:8080"),
+  VOICE_SANDBOX: envTypes.bool(false),
+  VOICE_SANDBOX_PROVIDER: z.enum(["vapi", "bolna", "retell"]).default("vapi"),
+  VOICE_GLOBAL_CAP: envTypes.int(8, 1),
+  VOICE_RECONCILE_INTERVAL_MS: envTypes.int(30_000, 10),
+  VOICE_STUCK_AFTER_MS: envTypes.int(600_000, 10),
+  VOICE_GIVE_UP_AFTER_MS: envTypes.int(3_600_000, 10),
+};
+
+export function startVoiceService(env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
+  return runService(
+    {
+      name: "voice",
+      migrationsDir,
+      env: voiceEnv,
+      createDb: (url, max) => createPrisma(PrismaClient, url, { max }),
+      register({ db, grpc, consume, background, config, logger }) {
+        consume(optOutConsumer("voice"));
+        const integrations = new IntegrationStore(db, config.PARLEY_ENCRYPTION_KEYS, VOICE_INTEGRATIONS);
+        const leads = createClient(leadsV1.LeadsServiceService, "parley.leads.v1.LeadsService", config.LEADS_GRPC_ADDR, { deadlineMs: config.GRPC_DEADLINE_MS });
+        const providers = new IntegrationProviderResolver(
+          integrations,
+          { baseUrls: { vapi: config.VAPI_BASE_URL, bolna: config.BOLNA_BASE_URL, retell: config.RETELL_BASE_URL }, timeoutMs: config.VOICE_PROVIDER_TIMEOUT_MS },
+          { enabled: config.VOICE_SANDBOX, provider: config.VOICE_SANDBOX_PROVIDER },
+        );
+        const calls = new CallsDomain(db, leads.call, providers, { globalCap: config.VOICE_GLOBAL_CAP, publicUrl: config.PARLEY_PUBLIC_URL });
+        const tools = new CallTools(db, leads.call, logger);
+        consume(webhookConsumer(calls));
+        consume(autoCallConsumer(calls, leads.call, logger));
+        const reconciler = new CallReconciler(db, calls, providers, { intervalMs: config.VOICE_RECONCILE_INTERVAL_MS, stuckAfterMs: config.VOICE_STUCK_AFTER_MS, giveUpAfterMs: config.VOICE_GIVE_UP_AFTER_MS }, logger);
+        background({
+          start: () => reconciler.start(),
+          stop: async () => {
+            await reconciler.stop();
+            leads.close();
+          },
+        });
+        grpc.add(voiceV1.VoiceServiceService, "parley.voice.v1.VoiceService", {
+          ...optOutProjectionRpc(db),
+          ...integrationRpcs(integrations),
+          ...verifyWebhookRpc(integrations, { enabled: config.VOICE_SANDBOX, vapiWebhookSecret: SANDBOX_WEBHOOK_SECRET, retellApiKey: "sandbox" }),
+          ...callRpcs(calls),
+          handleToolCalls: (req) => tools.handle(req),
+          ...inboundRpcs(db, leads.call),
+        });
+      },
+    },
+    env,
+  );
+}

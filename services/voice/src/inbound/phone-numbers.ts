@@ -1,0 +1,54 @@
+import { ConflictError, NotFoundError, ValidationError } from "@parley/errors";
+import type { voiceV1 } from "@parley/proto";
+import type { PhoneNumber, PrismaClient } from "../generated/prisma/client.ts";
+import type { LeadsClient } from "../domain/calls";
+import { VOICE_PROVIDER_KINDS } from "../providers/port";
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+const toMessage = (p: PhoneNumber): voiceV1.PhoneNumber => ({ number: p.number, provider: p.provider, assistantId: p.assistantId, createdAt: p.createdAt });
+
+/** Profile fields an inbound assistant gets as variables. */
+const PROFILE_VARIABLES = ["persona", "offer", "pricing", "language"] as const;
+
+export function inboundRpcs(db: PrismaClient, leads: LeadsClient) {
+  return {
+    async putPhoneNumber(req: voiceV1.PutPhoneNumberRequest): Promise<voiceV1.PutPhoneNumberResponse> {
+      const errors = [
+        ...(E164.test(req.number) ? [] : [{ path: "number", message: "must be an E.164 number, e.g. +14155550100" }]),
+        ...((VOICE_PROVIDER_KINDS as readonly string[]).includes(req.provider) ? [] : [{ path: "provider", message: `must be one of ${VOICE_PROVIDER_KINDS.join(", ")}` }]),
+        ...(req.assistantId ? [] : [{ path: "assistant_id", message: "is required" }]),
+      ];
+      if (errors.length) throw new ValidationError("invalid phone number", errors);
+      const existing = await db.phoneNumber.findUnique({ where: { number: req.number } });
+      // A number answers for one workspace; another tenant's number is not revealed beyond "taken".
+      if (existing && existing.workspaceId !== req.workspaceId) throw new ConflictError("this number is registered to another workspace");
+      const saved = await db.phoneNumber.upsert({
+        where: { number: req.number },
+        create: { number: req.number, workspaceId: req.workspaceId, provider: req.provider, assistantId: req.assistantId },
+        update: { provider: req.provider, assistantId: req.assistantId, updatedAt: new Date() },
+      });
+      return { phoneNumber: toMessage(saved) };
+    },
+    async listPhoneNumbers(req: voiceV1.ListPhoneNumbersRequest): Promise<voiceV1.ListPhoneNumbersResponse> {
+      return { phoneNumbers: (await db.phoneNumber.findMany({ where: { workspaceId: req.workspaceId }, orderBy: { number: "asc" } })).map(toMessage) };
+    },
+    async deletePhoneNumber(req: voiceV1.DeletePhoneNumberRequest): Promise<voiceV1.DeletePhoneNumberResponse> {
+      const { count } = await db.phoneNumber.deleteMany({ where: { number: req.number, workspaceId: req.workspaceId } });
+      if (!count) throw new NotFoundError("phone number", req.number);
+      return {};
+    },
+    async resolveInbound(req: voiceV1.ResolveInboundRequest): Promise<voiceV1.ResolveInboundResponse> {
+      const found = await db.phoneNumber.findUnique({ where: { number: req.calledNumber } });
+      return { workspaceId: found?.workspaceId ?? "" };
+    },
+    async answerInbound(req: voiceV1.AnswerInboundRequest): Promise<voiceV1.AnswerInboundResponse> {
+      const number = await db.phoneNumber.findFirst({ where: { number: req.calledNumber, workspaceId: req.workspaceId } });
+      if (!number) throw new NotFoundError("phone number", req.calledNumber);
+      const { workspace } = await leads.getWorkspace({ workspaceId: req.workspaceId });
+      const profile = (workspace?.profile ?? {}) as Record<string, unknown>;
+      const variables: Record<string, string> = { business: workspace?.name ?? "", caller_number: req.callerNumber };
+      for (const key of PROFILE_VARIABLES) if (typeof profile[key] === "string" && profile[key]) variables[key] = profile[key];
+      return { assistantId: number.assistantId, variables };
+    },
+  };
+}

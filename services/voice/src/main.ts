@@ -1,0 +1,4 @@
+import { runMain } from "@parley/service";
+import { startVoiceService } from "./app";
+
+runMain("voice", () => startVoiceService());

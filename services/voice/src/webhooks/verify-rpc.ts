@@ -1,0 +1,50 @@
+import { NotFoundError, ValidationError } from "@parley/errors";
+import type { IntegrationStore } from "@parley/integrations";
+import type { voiceV1 } from "@parley/proto";
+import { verifyBolna, verifyRetell, verifyVapi, type Verdict } from "./verify";
+
+async function verdict(store: IntegrationStore, req: voiceV1.VerifyWebhookRequest): Promise<Verdict> {
+  const body = Buffer.from(req.rawBody);
+  switch (req.provider) {
+    case "vapi":
+      return verifyVapi(body, req.headers, (await store.credentials(req.workspaceId, "vapi")).webhook_secret);
+    case "retell":
+      return verifyRetell(body, req.headers, (await store.credentials(req.workspaceId, "retell")).api_key);
+    case "bolna":
+      return verifyBolna(req.query, (await store.credentials(req.workspaceId, "bolna")).webhook_secret);
+    default:
+      throw new ValidationError(`no webhooks for provider ${req.provider}`, [{ path: "provider", message: "must be vapi, bolna or retell" }]);
+  }
+}
+
+export interface SandboxSecrets {
+  enabled: boolean;
+  vapiWebhookSecret: string;
+  retellApiKey: string;
+}
+
+/** Workspaces on the sandbox have no integration: their webhooks are signed with the sandbox's secrets. */
+function sandboxVerdict(req: voiceV1.VerifyWebhookRequest, sandbox: SandboxSecrets): Verdict {
+  const body = Buffer.from(req.rawBody);
+  if (req.provider === "vapi") return verifyVapi(body, req.headers, sandbox.vapiWebhookSecret);
+  if (req.provider === "retell") return verifyRetell(body, req.headers, sandbox.retellApiKey);
+  return { valid: false, reason: `no ${req.provider} integration for this workspace` };
+}
+
+export function verifyWebhookRpc(store: IntegrationStore, sandbox: SandboxSecrets) {
+  return {
+    async verifyWebhook(req: voiceV1.VerifyWebhookRequest): Promise<voiceV1.VerifyWebhookResponse> {
+      if (!req.workspaceId) return { valid: false, reason: "no workspace in the webhook" };
+      try {
+        const result = await verdict(store, req);
+        return result.valid ? { valid: true, reason: "" } : { valid: false, reason: result.reason };
+      } catch (err) {
+        if (err instanceof NotFoundError) {
+          const result = sandbox.enabled ? sandboxVerdict(req, sandbox) : { valid: false as const, reason: `no ${req.provider} integration for this workspace` };
+          return result.valid ? { valid: true, reason: "" } : { valid: false, reason: result.reason };
+        }
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,4 @@
+import { runMain } from "@parley/service";
+import { startWhatsAppService } from "./app";
+
+runMain("whatsapp", () => startWhatsAppService());
