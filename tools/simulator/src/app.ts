@@ -1,0 +1,56 @@
+import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import { SimConfigPatch } from "./config";
+import { SimState } from "./state";
+import { registerVoiceRoutes } from "./voice/routes";
+
+export interface SimulatorOptions {
+  /** Where webhooks go (the gateway). */
+  parleyUrl: string;
+  logger?: boolean;
+}
+
+/**
+ * The provider simulator: one path prefix per provider (`/vapi`, `/bolna`, `/retell`, `/twilio`,
+ * `/meta`, `/openai/v1`, `/calcom`, added by the voice and WhatsApp work) and the control API.
+ */
+export async function buildSimulator(options: SimulatorOptions): Promise<{ app: FastifyInstance; state: SimState }> {
+  const state = new SimState();
+  const app = Fastify({ logger: options.logger ?? false, ajv: { customOptions: { removeAdditional: false, allErrors: true } } }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    const status = error.statusCode ?? 500;
+    return reply
+      .code(status)
+      .type("application/problem+json")
+      .send({ type: "about:blank", title: status < 500 ? "Invalid Request" : "Simulator Error", status, detail: error.message });
+  });
+
+  app.get("/healthz", async () => ({ status: "ok", parley_url: options.parleyUrl }));
+  app.post("/_sim/reset", async () => {
+    state.reset();
+    return { status: "reset" };
+  });
+  app.get("/_sim/config", async () => state.config);
+  app.post("/_sim/config", { schema: { body: SimConfigPatch } }, async (request) => state.configure(request.body));
+  app.get("/_sim/stats", async () => ({ ...state.voice.statistics(), webhooks: { ...state.webhooks.stats }, openai: { requests: state.openaiRequests } }));
+  app.get("/_sim/calls", { schema: { querystring: Type.Object({ to: Type.Optional(Type.String()) }) } }, async (request) => ({
+    data: [...state.voice.calls.values()]
+      .filter((c) => !request.query.to || c.to === request.query.to)
+      .map((c) => ({
+        id: c.id,
+        provider: c.provider,
+        to: c.to,
+        assistant: c.assistant,
+        variables: c.variables,
+        status: c.status,
+        outcome: c.outcome,
+        started_at: c.createdAt.toISOString(),
+        ended_at: c.endedAt?.toISOString() ?? null,
+      })),
+  }));
+  registerVoiceRoutes(app, state.voice, options.parleyUrl);
+  app.addHook("onClose", async () => state.reset());
+  await app.ready();
+  return { app, state };
+}

@@ -1,0 +1,57 @@
+import { Type, type Static } from "typebox";
+
+const Range = Type.Tuple([Type.Integer({ minimum: 0 }), Type.Integer({ minimum: 0 })]);
+
+/** `POST /_sim/config`: timing and load knobs; any subset may be sent, the rest stays. */
+export const SimConfigPatch = Type.Object(
+  {
+    call_duration_ms: Type.Optional(Range),
+    ring_ms: Type.Optional(Type.Integer({ minimum: 0 })),
+    webhook_delay_ms: Type.Optional(Range),
+    concurrency_limit: Type.Optional(
+      Type.Object(
+        { vapi: Type.Optional(Type.Integer({ minimum: 1 })), bolna: Type.Optional(Type.Integer({ minimum: 1 })), retell: Type.Optional(Type.Integer({ minimum: 1 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    openai: Type.Optional(
+      Type.Object(
+        {
+          latency_ms: Type.Optional(Type.Integer({ minimum: 0 })),
+          fail_next: Type.Optional(Type.Array(Type.Union([Type.Literal(429), Type.Literal(500), Type.Literal("malformed"), Type.Literal("refusal")]))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type SimConfigPatch = Static<typeof SimConfigPatch>;
+
+export interface SimConfig {
+  call_duration_ms: [number, number];
+  ring_ms: number;
+  webhook_delay_ms: [number, number];
+  concurrency_limit: { vapi: number; bolna: number; retell: number };
+  openai: { latency_ms: number; fail_next: (429 | 500 | "malformed" | "refusal")[] };
+}
+
+export function defaultConfig(): SimConfig {
+  return {
+    call_duration_ms: [3000, 8000],
+    ring_ms: 500,
+    webhook_delay_ms: [0, 50],
+    concurrency_limit: { vapi: 10, bolna: 10, retell: 10 },
+    openai: { latency_ms: 0, fail_next: [] },
+  };
+}
+
+export function applyPatch(config: SimConfig, patch: SimConfigPatch): SimConfig {
+  return {
+    call_duration_ms: patch.call_duration_ms ?? config.call_duration_ms,
+    ring_ms: patch.ring_ms ?? config.ring_ms,
+    webhook_delay_ms: patch.webhook_delay_ms ?? config.webhook_delay_ms,
+    concurrency_limit: { ...config.concurrency_limit, ...patch.concurrency_limit },
+    openai: { ...config.openai, ...patch.openai },
+  };
+}

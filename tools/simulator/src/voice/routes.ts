@@ -1,0 +1,196 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { DialResult, SimCall, VoiceEngine, VoiceProviderName } from "./engine";
+
+type Json = Record<string, unknown>;
+const iso = (d?: Date) => d?.toISOString();
+// Bolna reports talk time as fractional seconds.
+const seconds = (from?: Date, to?: Date) => (from && to ? (to.getTime() - from.getTime()) / 1000 : 0);
+
+/** Every provider wants a bearer key; the simulator accepts any value, like a sandbox. */
+function authorised(request: FastifyRequest, reply: FastifyReply, body: Json): boolean {
+  if (/^Bearer\s+\S+/.test(request.headers.authorization ?? "")) return true;
+  void reply.code(401).send(body);
+  return false;
+}
+
+function refusal(reply: FastifyReply, result: Exclude<DialResult, { kind: "placed" }>, render: (status: number, message: string) => Json) {
+  const [status, message] =
+    result.kind === "capacity"
+      ? [429, `Concurrency limit reached (${result.limit} concurrent calls on this account)`]
+      : result.kind === "upstream_failure"
+        ? [500, result.message]
+        : [400, result.message];
+  return reply.code(status).send(render(status, message));
+}
+
+// Vapi: POST /call, GET /call/{id}; statuses queued → ringing → in-progress → ended.
+const VAPI_ENDED: Record<SimCall["outcome"], string> = {
+  completed: "customer-ended-call",
+  no_answer: "customer-did-not-answer",
+  busy: "customer-busy",
+  voicemail: "voicemail",
+};
+
+export function vapiCall(c: SimCall): Json {
+  const ended = c.status === "ended";
+  return {
+    id: c.id,
+    orgId: "org_simulator",
+    type: "outboundPhoneCall",
+    status: c.status,
+    assistantId: c.assistant,
+    phoneNumberId: c.from,
+    customer: { number: c.to },
+    metadata: c.metadata,
+    createdAt: iso(c.createdAt),
+    updatedAt: iso(c.endedAt ?? c.answeredAt ?? c.ringingAt ?? c.createdAt),
+    ...(c.answeredAt ? { startedAt: iso(c.answeredAt) } : {}),
+    ...(ended
+      ? {
+          endedAt: iso(c.endedAt),
+          endedReason: VAPI_ENDED[c.outcome],
+          cost: c.cost,
+          artifact: { transcript: c.transcript, recordingUrl: c.recordingUrl, messages: [] },
+          analysis: { summary: "" },
+        }
+      : {}),
+  };
+}
+
+// Bolna: POST /call → execution id; GET /executions/{id}; the execution is also the webhook body.
+export function bolnaStatus(c: SimCall): string {
+  if (c.status === "queued") return "queued";
+  if (c.status === "ringing") return "ringing";
+  if (c.status === "in-progress") return "in-progress";
+  return c.outcome === "no_answer" ? "no-answer" : c.outcome === "busy" ? "busy" : "completed";
+}
+
+export function bolnaExecution(c: SimCall): Json {
+  const talked = seconds(c.answeredAt, c.endedAt);
+  return {
+    id: c.id,
+    agent_id: c.assistant,
+    status: bolnaStatus(c),
+    conversation_duration: talked,
+    total_cost: c.cost,
+    transcript: c.transcript,
+    extracted_data: null,
+    telephony_data: {
+      duration: talked,
+      recording_url: c.recordingUrl ?? null,
+      hangup_reason: c.status !== "ended" ? null : c.outcome === "voicemail" ? "voicemail" : c.outcome === "completed" ? "Call recipient hungup" : c.outcome.replace("_", "-"),
+      to_number: c.to,
+      from_number: c.from,
+    },
+    user_data: c.variables,
+    created_at: iso(c.createdAt),
+    updated_at: iso(c.endedAt ?? c.answeredAt ?? c.ringingAt ?? c.createdAt),
+  };
+}
+
+// Retell: POST /v2/create-phone-call, GET /v2/get-call/{id}; registered → ongoing → ended.
+const RETELL_DISCONNECTION: Record<SimCall["outcome"], string> = {
+  completed: "user_hangup",
+  no_answer: "dial_no_answer",
+  busy: "dial_busy",
+  voicemail: "voicemail_reached",
+};
+
+export function retellCall(c: SimCall): Json {
+  const ended = c.status === "ended";
+  return {
+    call_id: c.id,
+    agent_id: c.assistant,
+    call_type: "phone_call",
+    call_status: ended ? "ended" : c.status === "in-progress" ? "ongoing" : "registered",
+    direction: "outbound",
+    from_number: c.from,
+    to_number: c.to,
+    metadata: c.metadata,
+    retell_llm_dynamic_variables: c.variables,
+    ...(c.answeredAt ? { start_timestamp: c.answeredAt.getTime() } : {}),
+    ...(ended
+      ? {
+          end_timestamp: c.endedAt!.getTime(),
+          duration_ms: c.answeredAt ? c.endedAt!.getTime() - c.answeredAt.getTime() : 0,
+          disconnection_reason: RETELL_DISCONNECTION[c.outcome],
+          transcript: c.transcript,
+          recording_url: c.recordingUrl ?? null,
+          call_cost: { combined_cost: Math.round(c.cost * 100) },
+        }
+      : {}),
+  };
+}
+
+const str = (v: unknown) => (typeof v === "string" ? v : "");
+const obj = (v: unknown) => (v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {});
+
+const bearer = (request: FastifyRequest) => (request.headers.authorization ?? "").replace(/^Bearer\s+/, "");
+
+export function registerVoiceRoutes(app: FastifyInstance, engine: VoiceEngine, parleyUrl: string): void {
+  const notFound = (provider: VoiceProviderName) => ({ message: `${provider} call not found`, statusCode: 404 });
+
+  app.post("/vapi/call", async (request, reply) => {
+    if (!authorised(request, reply, { message: "Invalid Key. Hot tip, you may be using the private key instead of the public key, or vice versa.", statusCode: 401 })) return reply;
+    const body = obj(request.body);
+    const customer = obj(body.customer);
+    const overrides = obj(body.assistantOverrides);
+    const server = obj(overrides.server);
+    const result = engine.dial("vapi", {
+      to: str(customer.number),
+      from: str(body.phoneNumberId),
+      assistant: str(body.assistantId) || "inline-assistant",
+      variables: obj(overrides.variableValues),
+      metadata: obj(body.metadata),
+      // Like Vapi: server messages go to the assistant's (here: the call's override) server URL.
+      ...(str(server.url) ? { webhook: { url: str(server.url), secret: str(server.secret) || undefined } } : {}),
+    });
+    if (result.kind !== "placed") return refusal(reply, result, (statusCode, message) => ({ message, error: statusCode === 400 ? "Bad Request" : statusCode === 429 ? "Too Many Requests" : "Internal Server Error", statusCode }));
+    return reply.code(201).send(vapiCall(result.call));
+  });
+  app.get<{ Params: { id: string } }>("/vapi/call/:id", async (request, reply) => {
+    if (!authorised(request, reply, { message: "Invalid Key", statusCode: 401 })) return reply;
+    const call = engine.get("vapi", request.params.id);
+    return call ? vapiCall(call) : reply.code(404).send(notFound("vapi"));
+  });
+
+  app.post("/bolna/call", async (request, reply) => {
+    if (!authorised(request, reply, { message: "Unauthorized" })) return reply;
+    const body = obj(request.body);
+    const result = engine.dial("bolna", {
+      to: str(body.recipient_phone_number),
+      from: str(body.from_phone_number),
+      assistant: str(body.agent_id),
+      variables: obj(body.user_data),
+      metadata: {},
+    });
+    if (result.kind !== "placed") return refusal(reply, result, (_status, message) => ({ message, status: "error" }));
+    return reply.code(200).send({ message: "done", status: "queued", execution_id: result.call.id });
+  });
+  app.get<{ Params: { id: string } }>("/bolna/executions/:id", async (request, reply) => {
+    if (!authorised(request, reply, { message: "Unauthorized" })) return reply;
+    const call = engine.get("bolna", request.params.id);
+    return call ? bolnaExecution(call) : reply.code(404).send({ message: "execution not found" });
+  });
+
+  app.post("/retell/v2/create-phone-call", async (request, reply) => {
+    if (!authorised(request, reply, { error_message: "Unauthorized" })) return reply;
+    const body = obj(request.body);
+    const result = engine.dial("retell", {
+      to: str(body.to_number),
+      from: str(body.from_number),
+      assistant: str(body.override_agent_id) || "default-agent",
+      variables: obj(body.retell_llm_dynamic_variables),
+      metadata: obj(body.metadata),
+      // Retell posts to the account's webhook URL, signed with the account's API key.
+      webhook: { url: `${parleyUrl.replace(/\/$/, "")}/webhooks/retell`, secret: bearer(request) },
+    });
+    if (result.kind !== "placed") return refusal(reply, result, (_status, message) => ({ error_message: message }));
+    return reply.code(201).send(retellCall(result.call));
+  });
+  app.get<{ Params: { id: string } }>("/retell/v2/get-call/:id", async (request, reply) => {
+    if (!authorised(request, reply, { error_message: "Unauthorized" })) return reply;
+    const call = engine.get("retell", request.params.id);
+    return call ? retellCall(call) : reply.code(404).send({ error_message: "call not found" });
+  });
+}
