@@ -3,7 +3,11 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { SimConfigPatch } from "./config";
 import { SimState } from "./state";
+import { registerBolnaAgentRoutes } from "./voice/bolna-agents";
+import { VOICE_PROVIDERS } from "./voice/engine";
+import { registerRetellAgentRoutes } from "./voice/retell-agents";
 import { registerVoiceRoutes } from "./voice/routes";
+import { registerVapiAssistantRoutes } from "./voice/vapi-assistants";
 
 export interface SimulatorOptions {
   /** Where webhooks go (the gateway). */
@@ -49,7 +53,13 @@ export async function buildSimulator(options: SimulatorOptions): Promise<{ app: 
         ended_at: c.endedAt?.toISOString() ?? null,
       })),
   }));
-  registerVoiceRoutes(app, state.voice, options.parleyUrl);
+  app.get("/_sim/assistants", { schema: { querystring: Type.Object({ provider: Type.Optional(Type.Union(VOICE_PROVIDERS.map((p) => Type.Literal(p)))) }) } }, async (request) => ({
+    data: state.assistants.list(request.query.provider).map(({ provider, id, kind, name, body }) => ({ provider, id, kind, name, body })),
+  }));
+  registerVoiceRoutes(app, state.voice, state.assistants, options.parleyUrl);
+  registerVapiAssistantRoutes(app, state.assistants);
+  registerBolnaAgentRoutes(app, state.assistants);
+  registerRetellAgentRoutes(app, state.assistants);
   app.addHook("onClose", async () => state.reset());
   await app.ready();
   return { app, state };

@@ -1,4 +1,5 @@
 import { applyPatch, defaultConfig, type SimConfig, type SimConfigPatch } from "./config";
+import { AssistantStore } from "./voice/assistants";
 import { VoiceEngine } from "./voice/engine";
 import { WebhookSender } from "./voice/webhooks";
 
@@ -7,12 +8,14 @@ export class SimState {
   config: SimConfig = defaultConfig();
   readonly voice = new VoiceEngine(() => this.config);
   readonly webhooks = new WebhookSender(this.voice, () => this.config);
+  readonly assistants = new AssistantStore();
   openaiRequests = 0;
 
   reset(): void {
     this.config = defaultConfig();
     this.voice.reset();
     this.webhooks.reset();
+    this.assistants.reset();
     this.openaiRequests = 0;
   }
 

@@ -26,6 +26,8 @@ export interface SimCall {
   endedAt?: Date;
   transcript: string;
   recordingUrl?: string;
+  /** Set when the client deleted the call's data; a call still running then never gets a recording. */
+  recordingDeleted?: boolean;
   cost: number;
 }
 
@@ -144,7 +146,7 @@ export class VoiceEngine {
     call.transcript = transcriptFor(call.scenario, call.variables);
     const talkedMs = call.answeredAt ? call.endedAt.getTime() - call.answeredAt.getTime() : 0;
     call.cost = Math.round((0.02 + talkedMs / 60_000 * 0.11) * 10_000) / 10_000;
-    if (call.answeredAt) call.recordingUrl = `https://recordings.sim.parley.dev/${call.provider}/${call.id}.wav`;
+    if (call.answeredAt && !call.recordingDeleted) call.recordingUrl = `https://recordings.sim.parley.dev/${call.provider}/${call.id}.wav`;
     this.stats[call.provider].active -= 1;
     this.change(call, "ended");
   }
@@ -152,5 +154,11 @@ export class VoiceEngine {
   get(provider: VoiceProviderName, id: string): SimCall | undefined {
     const call = this.calls.get(id);
     return call?.provider === provider ? call : undefined;
+  }
+
+  /** The call stays (its status and cost are still reported); only the recording goes. */
+  deleteRecording(call: SimCall): void {
+    call.recordingDeleted = true;
+    delete call.recordingUrl;
   }
 }

@@ -1,17 +1,13 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import type { AssistantStore } from "./assistants";
 import type { DialResult, SimCall, VoiceEngine, VoiceProviderName } from "./engine";
+import { retellAgentWebhookUrl } from "./retell-agents";
+import { vapiAssistantServer } from "./vapi-assistants";
+import { authorised, bearer, obj, str, type Json } from "./wire";
 
-type Json = Record<string, unknown>;
 const iso = (d?: Date) => d?.toISOString();
 // Bolna reports talk time as fractional seconds.
 const seconds = (from?: Date, to?: Date) => (from && to ? (to.getTime() - from.getTime()) / 1000 : 0);
-
-/** Every provider wants a bearer key; the simulator accepts any value, like a sandbox. */
-function authorised(request: FastifyRequest, reply: FastifyReply, body: Json): boolean {
-  if (/^Bearer\s+\S+/.test(request.headers.authorization ?? "")) return true;
-  void reply.code(401).send(body);
-  return false;
-}
 
 function refusal(reply: FastifyReply, result: Exclude<DialResult, { kind: "placed" }>, render: (status: number, message: string) => Json) {
   const [status, message] =
@@ -122,12 +118,7 @@ export function retellCall(c: SimCall): Json {
   };
 }
 
-const str = (v: unknown) => (typeof v === "string" ? v : "");
-const obj = (v: unknown) => (v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {});
-
-const bearer = (request: FastifyRequest) => (request.headers.authorization ?? "").replace(/^Bearer\s+/, "");
-
-export function registerVoiceRoutes(app: FastifyInstance, engine: VoiceEngine, parleyUrl: string): void {
+export function registerVoiceRoutes(app: FastifyInstance, engine: VoiceEngine, assistants: AssistantStore, parleyUrl: string): void {
   const notFound = (provider: VoiceProviderName) => ({ message: `${provider} call not found`, statusCode: 404 });
 
   app.post("/vapi/call", async (request, reply) => {
@@ -136,14 +127,15 @@ export function registerVoiceRoutes(app: FastifyInstance, engine: VoiceEngine, p
     const customer = obj(body.customer);
     const overrides = obj(body.assistantOverrides);
     const server = obj(overrides.server);
+    // Like Vapi: server messages go to the call's override server URL, else to the stored assistant's.
+    const webhook = str(server.url) ? { url: str(server.url), secret: str(server.secret) || undefined } : vapiAssistantServer(assistants, str(body.assistantId));
     const result = engine.dial("vapi", {
       to: str(customer.number),
       from: str(body.phoneNumberId),
       assistant: str(body.assistantId) || "inline-assistant",
       variables: obj(overrides.variableValues),
       metadata: obj(body.metadata),
-      // Like Vapi: server messages go to the assistant's (here: the call's override) server URL.
-      ...(str(server.url) ? { webhook: { url: str(server.url), secret: str(server.secret) || undefined } } : {}),
+      ...(webhook ? { webhook } : {}),
     });
     if (result.kind !== "placed") return refusal(reply, result, (statusCode, message) => ({ message, error: statusCode === 400 ? "Bad Request" : statusCode === 429 ? "Too Many Requests" : "Internal Server Error", statusCode }));
     return reply.code(201).send(vapiCall(result.call));
@@ -152,6 +144,15 @@ export function registerVoiceRoutes(app: FastifyInstance, engine: VoiceEngine, p
     if (!authorised(request, reply, { message: "Invalid Key", statusCode: 401 })) return reply;
     const call = engine.get("vapi", request.params.id);
     return call ? vapiCall(call) : reply.code(404).send(notFound("vapi"));
+  });
+  app.delete<{ Params: { id: string } }>("/vapi/call/:id", async (request, reply) => {
+    if (!authorised(request, reply, { message: "Invalid Key", statusCode: 401 })) return reply;
+    const call = engine.get("vapi", request.params.id);
+    if (!call) return reply.code(404).send(notFound("vapi"));
+    // Vapi answers with the call as it was deleted; its recording is gone from then on.
+    const deleted = vapiCall(call);
+    engine.deleteRecording(call);
+    return deleted;
   });
 
   app.post("/bolna/call", async (request, reply) => {
@@ -176,14 +177,16 @@ export function registerVoiceRoutes(app: FastifyInstance, engine: VoiceEngine, p
   app.post("/retell/v2/create-phone-call", async (request, reply) => {
     if (!authorised(request, reply, { error_message: "Unauthorized" })) return reply;
     const body = obj(request.body);
+    const agentId = str(body.override_agent_id);
+    // Retell posts to the agent's webhook URL if it has one, else the account's; either way signed with the API key.
+    const webhookUrl = retellAgentWebhookUrl(assistants, agentId) ?? `${parleyUrl.replace(/\/$/, "")}/webhooks/retell`;
     const result = engine.dial("retell", {
       to: str(body.to_number),
       from: str(body.from_number),
-      assistant: str(body.override_agent_id) || "default-agent",
+      assistant: agentId || "default-agent",
       variables: obj(body.retell_llm_dynamic_variables),
       metadata: obj(body.metadata),
-      // Retell posts to the account's webhook URL, signed with the account's API key.
-      webhook: { url: `${parleyUrl.replace(/\/$/, "")}/webhooks/retell`, secret: bearer(request) },
+      webhook: { url: webhookUrl, secret: bearer(request) },
     });
     if (result.kind !== "placed") return refusal(reply, result, (_status, message) => ({ error_message: message }));
     return reply.code(201).send(retellCall(result.call));
@@ -192,5 +195,12 @@ export function registerVoiceRoutes(app: FastifyInstance, engine: VoiceEngine, p
     if (!authorised(request, reply, { error_message: "Unauthorized" })) return reply;
     const call = engine.get("retell", request.params.id);
     return call ? retellCall(call) : reply.code(404).send({ error_message: "call not found" });
+  });
+  app.delete<{ Params: { call_id: string } }>("/retell/v2/delete-call/:call_id", async (request, reply) => {
+    if (!authorised(request, reply, { error_message: "Unauthorized" })) return reply;
+    const call = engine.get("retell", request.params.call_id);
+    if (!call) return reply.code(404).send({ error_message: "call not found" });
+    engine.deleteRecording(call);
+    return reply.code(204).send();
   });
 }
