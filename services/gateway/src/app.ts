@@ -25,6 +25,7 @@ import { apiKeyRoutes } from "./routes/api-keys";
 import type { RouteDeps } from "./routes/deps";
 import { callRoutes } from "./routes/calls";
 import { phoneNumberRoutes } from "./routes/phone-numbers";
+import { assistantRoutes } from "./routes/assistants";
 import { recordingRoutes } from "./routes/recordings";
 import { integrationRoutes } from "./routes/integrations";
 import { leadRoutes } from "./routes/leads";
@@ -80,6 +81,7 @@ export async function buildGateway({ config, logger, db, deps, webhooks, checks,
   integrationRoutes(app, deps);
   callRoutes(app, deps);
   phoneNumberRoutes(app, deps);
+  assistantRoutes(app, deps);
   recordingRoutes(app, deps, { secret: config.RECORDING_LINK_SECRET ?? randomBytes(32).toString("hex"), ttlSeconds: config.RECORDING_LINK_TTL_SECONDS });
   await webhookRoutes(app, webhooks);
   await app.ready();

@@ -3,116 +3,33 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
-import { Keyring } from "@parley/crypto";
-import { startLeadsService } from "@parley/leads-service/app";
-import { startVoiceService } from "@parley/voice-service/app";
-import { startWhatsAppService } from "@parley/whatsapp-service/app";
 import { createHmac } from "node:crypto";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { deleteStreams, streamName } from "@parley/bus";
-import { freePort, NATS_URL } from "@parley/testing";
-import { buildSimulator } from "@parley/tool-simulator/app";
-import { cleanup, createTestDatabase, requireNats, uniqueId } from "@parley/testing";
+import { streamName } from "@parley/bus";
+import { Keyring } from "@parley/crypto";
+import { cleanup, createTestDatabase, NATS_URL, uniqueId } from "@parley/testing";
 import { startGateway } from "./app";
+import { ADMIN, assertProblem, RECORDING_SECRET, startTestStack, type RequestOptions, type Res, type TestStack } from "./test-stack";
 
-const ADMIN = "test-admin-token-0123456789";
+let stack: TestStack;
 let base = "";
 let leadsGrpc = "";
 let voiceDbUrl = "";
 let subjectPrefix = "";
-let sim: Awaited<ReturnType<typeof buildSimulator>>;
+let sim: TestStack["sim"];
 let simUrl = "";
-const ENCRYPTION_KEYS = Keyring.generateEntry("k1");
-const RECORDING_SECRET = "recording-link-secret-for-tests-0123456789";
 
 before(async () => {
-  await requireNats();
-  const prefix = uniqueId();
-  subjectPrefix = prefix;
-  // Registered first, so it runs last: after every service has stopped using the streams.
-  cleanup(async () => {
-    const nc = await connect({ servers: NATS_URL });
-    await deleteStreams(await jetstreamManager(nc), prefix);
-    await nc.close();
-  });
-  const leads = await startLeadsService({ DATABASE_URL: await createTestDatabase("gw_leads"), PARLEY_SUBJECT_PREFIX: prefix, GRPC_PORT: "0", HTTP_PORT: "0", LOG_LEVEL: "silent" });
-  cleanup(() => leads.stop());
-  leadsGrpc = leads.grpcAddress;
-  voiceDbUrl = await createTestDatabase("gw_voice");
-  // Chosen first: providers (the simulator) and voice must know where the gateway will listen.
-  const gatewayPort = await freePort();
-  sim = await buildSimulator({ parleyUrl: `http://127.0.0.1:${gatewayPort}` });
-  simUrl = await sim.app.listen({ port: 0, host: "127.0.0.1" });
-  cleanup(() => sim.app.close());
-  const channel = { PARLEY_SUBJECT_PREFIX: prefix, GRPC_PORT: "0", HTTP_PORT: "0", LOG_LEVEL: "silent", PARLEY_ENCRYPTION_KEYS: ENCRYPTION_KEYS };
-  const voice = await startVoiceService({
-    ...channel,
-    DATABASE_URL: voiceDbUrl,
-    LEADS_GRPC_ADDR: leads.grpcAddress,
-    VAPI_BASE_URL: `${simUrl}/vapi`,
-    BOLNA_BASE_URL: `${simUrl}/bolna`,
-    RETELL_BASE_URL: `${simUrl}/retell`,
-    VOICE_SANDBOX: "true",
-    PARLEY_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
-    // Calls whose webhooks never come are read back after 1.5 s here (10 min by default).
-    VOICE_RECONCILE_INTERVAL_MS: "200",
-    VOICE_STUCK_AFTER_MS: "1500",
-  });
-  cleanup(() => voice.stop());
-  const whatsapp = await startWhatsAppService({ ...channel, DATABASE_URL: await createTestDatabase("gw_whatsapp") });
-  cleanup(() => whatsapp.stop());
-  const gateway = await startGateway({
-    DATABASE_URL: await createTestDatabase("gw"),
-    GATEWAY_PORT: String(gatewayPort),
-    PARLEY_ADMIN_TOKEN: ADMIN,
-    RECORDING_LINK_SECRET: RECORDING_SECRET,
-    PARLEY_SUBJECT_PREFIX: prefix,
-    LEADS_GRPC_ADDR: leads.grpcAddress,
-    VOICE_GRPC_ADDR: voice.grpcAddress,
-    WHATSAPP_GRPC_ADDR: whatsapp.grpcAddress,
-    RATE_LIMIT_PER_MINUTE: "1000",
-    BODY_LIMIT_BYTES: "4096",
-    LOG_LEVEL: "silent",
-  });
-  cleanup(() => gateway.stop());
-  base = gateway.url;
+  stack = await startTestStack();
+  ({ base, leadsGrpc, voiceDbUrl, prefix: subjectPrefix, sim, simUrl } = stack);
 });
 
-interface Res {
-  status: number;
-  headers: Headers;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-async function call(method: string, path: string, { token, body, headers = {}, raw }: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<Res> {
-  const res = await fetch(base + path, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined || raw !== undefined ? { "content-type": "application/json" } : {}),
-      ...headers,
-    },
-    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
-}
-
-async function newWorkspace(name = "Acme") {
-  const res = await call("POST", "/v1/workspaces", { token: ADMIN, body: { name, timezone: "Europe/Madrid", settings: { default_country: "ES" } } });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  return { id: res.body.workspace.id as string, key: res.body.api_key.secret as string };
-}
-
-function assertProblem(res: Res, status: number) {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.match(res.headers.get("content-type") ?? "", /^application\/problem\+json/);
-  assert.equal(res.body.status, status);
-  assert.equal(typeof res.body.title, "string");
-  assert.equal(typeof res.body.detail, "string");
-  assert.ok(!JSON.stringify(res.body).includes("    at "), "no stack trace");
-}
+const call = (method: string, path: string, options?: RequestOptions): Promise<Res> => stack.call(method, path, options);
+const newWorkspace = (name?: string) => stack.newWorkspace(name);
+const callableLead = (key: string, phone: string) => stack.callableLead(key, phone);
+const allDayWorkspace = (extra?: Record<string, unknown>) => stack.allDayWorkspace(extra);
+const untilEnded = (key: string, id: string) => stack.untilEnded(key, id);
 
 test("the operator creates a workspace and gets its admin key once; only the operator token may", async () => {
   const res = await call("POST", "/v1/workspaces", { token: ADMIN, body: { name: "Acme", timezone: "Europe/Madrid" } });
@@ -319,7 +236,7 @@ test("integrations: credentials are stored encrypted, never returned, validated 
   try {
     const { rows } = await db.query<{ sealed: string }>("select sealed from integrations where workspace_id = $1 and kind = 'vapi'", [workspaceId]);
     assert.ok(rows[0] && !rows[0].sealed.includes("sk-vapi"));
-    assert.equal(JSON.parse(Keyring.parse(ENCRYPTION_KEYS).open(rows[0].sealed, `integration/${workspaceId}/vapi`)).api_key, "sk-vapi-secret-1");
+    assert.equal(JSON.parse(Keyring.parse(stack.encryptionKeys).open(rows[0].sealed, `integration/${workspaceId}/vapi`)).api_key, "sk-vapi-secret-1");
   } finally {
     await db.end();
   }
@@ -380,32 +297,6 @@ test("webhook ingress: signed deliveries reach the WEBHOOKS stream once; forged 
 
   assert.equal((await post("/webhooks/vapi", "{not json", signed)).status, 400);
 });
-
-async function callableLead(key: string, phone: string) {
-  const res = await call("POST", "/v1/leads", { token: key, body: { phone, name: "Grace" } });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  return res.body.id as string;
-}
-
-async function allDayWorkspace(extra: Record<string, unknown> = {}) {
-  const res = await call("POST", "/v1/workspaces", {
-    token: ADMIN,
-    body: { name: "Dialer", timezone: "UTC", settings: { calling_hours: { start: "00:00", end: "24:00" }, days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...extra } },
-  });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  return { id: res.body.workspace.id as string, key: res.body.api_key.secret as string };
-}
-
-/** Ended, and for an answered call also its report (transcript), which may follow the end. */
-async function untilEnded(key: string, id: string) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const res = await call("GET", `/v1/calls/${id}`, { token: key });
-    if (res.body.status === "ended" && (res.body.ended_reason !== "completed" || res.body.transcript)) return res.body;
-    if (Date.now() > deadline) throw new Error(`call ${id} still ${res.body.status}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test("a single call through the sandbox provider: placed, its signed webhooks applied to its end, call_started and call_ended once each", async () => {
   sim.state.configure({ ring_ms: 20, call_duration_ms: [100, 150] });
@@ -645,7 +536,7 @@ test("test numbers 0108 and 0109: the simulated assistant books a meeting, or op
 test("inbound calls: a registered number's assistant-request is answered with its assistant and the workspace's profile", async () => {
   const res = await call("POST", "/v1/workspaces", { token: ADMIN, body: { name: "Inbound Co", profile: { persona: "Sam from Inbound Co", offer: "a free audit" } } });
   const key = res.body.api_key.secret as string;
-  const registered = await call("POST", "/v1/phone-numbers", { token: key, body: { number: "+14155559000", provider: "vapi", assistant_id: "asst_inbound" } });
+  const registered = await call("POST", "/v1/phone-numbers", { token: key, body: { number: "+14155559000", provider: "vapi", assistant_id: "vapi-inbound-assistant" } });
   assert.equal(registered.status, 201, JSON.stringify(registered.body));
   const other = await newWorkspace("Other");
   assertProblem(await call("POST", "/v1/phone-numbers", { token: other.key, body: { number: "+14155559000", provider: "vapi", assistant_id: "x" } }), 409);
@@ -658,7 +549,7 @@ test("inbound calls: a registered number's assistant-request is answered with it
   const answered = await request("+14155559000");
   assert.equal(answered.status, 200);
   const answer = (await answered.json()) as { assistantId: string; assistantOverrides: { variableValues: Record<string, string> } };
-  assert.equal(answer.assistantId, "asst_inbound");
+  assert.equal(answer.assistantId, "vapi-inbound-assistant");
   assert.deepEqual(answer.assistantOverrides.variableValues, { business: "Inbound Co", caller_number: "+14155550111", persona: "Sam from Inbound Co", offer: "a free audit", language: "en" });
   assert.equal((await request("+14155559999")).status, 401, "an unregistered number belongs to no workspace");
 

@@ -8,6 +8,8 @@ import { runService, type RunningService } from "@parley/service";
 import { leadsV1, voiceV1 } from "@parley/proto";
 import { optOutConsumer, optOutProjectionRpc } from "@parley/consent-projection";
 import { PrismaClient } from "./generated/prisma/client.ts";
+import { AssistantsDomain } from "./assistants/assistants";
+import { assistantRpcs } from "./assistants/rpc";
 import { CallsDomain } from "./domain/calls";
 import { autoCallConsumer } from "./domain/auto-call";
 import { CallReconciler } from "./domain/reconciler";
@@ -56,7 +58,8 @@ export function startVoiceService(env: NodeJS.ProcessEnv = process.env): Promise
           { baseUrls: { vapi: config.VAPI_BASE_URL, bolna: config.BOLNA_BASE_URL, retell: config.RETELL_BASE_URL }, timeoutMs: config.VOICE_PROVIDER_TIMEOUT_MS },
           { enabled: config.VOICE_SANDBOX, provider: config.VOICE_SANDBOX_PROVIDER },
         );
-        const calls = new CallsDomain(db, leads.call, providers, { globalCap: config.VOICE_GLOBAL_CAP, publicUrl: config.PARLEY_PUBLIC_URL });
+        const assistants = new AssistantsDomain(db, providers, config.PARLEY_PUBLIC_URL, logger);
+        const calls = new CallsDomain(db, leads.call, providers, assistants, { globalCap: config.VOICE_GLOBAL_CAP, publicUrl: config.PARLEY_PUBLIC_URL });
         const tools = new CallTools(db, leads.call, logger);
         consume(webhookConsumer(calls));
         consume(autoCallConsumer(calls, leads.call, logger));
@@ -74,7 +77,8 @@ export function startVoiceService(env: NodeJS.ProcessEnv = process.env): Promise
           ...verifyWebhookRpc(integrations, { enabled: config.VOICE_SANDBOX, vapiWebhookSecret: SANDBOX_WEBHOOK_SECRET, retellApiKey: "sandbox" }),
           ...callRpcs(calls),
           handleToolCalls: (req) => tools.handle(req),
-          ...inboundRpcs(db, leads.call),
+          ...inboundRpcs(db, leads.call, assistants),
+          ...assistantRpcs(assistants),
         });
       },
     },

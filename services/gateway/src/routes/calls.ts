@@ -23,7 +23,7 @@ export function callRoutes(root: FastifyInstance, { voice }: RouteDeps): void {
         body: Type.Object(
           {
             lead_id: Type.String({ minLength: 1, maxLength: 64 }),
-            assistant_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "the provider's assistant id" })),
+            assistant_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "a directory assistant (asst_…) or the provider's own assistant id; the workspace's default assistant when omitted" })),
             provider: Type.Optional(Type.Union([Type.Literal("vapi"), Type.Literal("bolna"), Type.Literal("retell")])),
             variables: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 1000 }))),
           },

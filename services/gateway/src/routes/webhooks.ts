@@ -139,7 +139,39 @@ export async function webhookRoutes(root: FastifyInstance, deps: WebhookDeps): P
       }
     };
 
+    // Retell custom functions: signed like its webhooks, answered in the response, not events to keep.
+    const retellFunction = async (request: FastifyRequest, reply: FastifyReply) => {
+      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      let body: Json;
+      try {
+        body = obj(JSON.parse(raw.toString("utf8")));
+      } catch {
+        return sendProblem(reply, problem(400, "Invalid Request", "The function call body is not JSON."));
+      }
+      const query = Object.fromEntries(Object.entries(obj(request.query)).map(([k, v]) => [k, str(v)]));
+      const call = obj(body.call);
+      const workspaceId = query.workspace || str(obj(call.metadata).parley_workspace_id);
+      const verdict = await deps.voice.verifyWebhook({ provider: "retell", workspaceId, rawBody: raw, headers: lowerCaseHeaders(request), query });
+      if (!verdict.valid) {
+        received.inc({ provider: "retell", outcome: "rejected" });
+        request.log.warn({ provider: "retell", workspace_id: workspaceId, reason: verdict.reason }, "function call rejected");
+        void reply.header("www-authenticate", `Signature realm="retell"`);
+        return sendProblem(reply, problem(401, "Unauthorized", "The function call signature could not be verified."));
+      }
+      received.inc({ provider: "retell", outcome: "function_call" });
+      const name = str(body.name);
+      const { results } = await deps.voice.handleToolCalls({
+        workspaceId,
+        provider: "retell",
+        callId: str(obj(call.metadata).parley_call_id),
+        providerCallId: str(call.call_id),
+        toolCalls: [{ id: `${str(call.call_id)}:${name}`, name, argumentsJson: JSON.stringify(body.args ?? {}) }],
+      });
+      return JSON.parse(results[0]?.resultJson ?? "{}") as Json;
+    };
+
     const schema = { hide: true };
+    app.post("/webhooks/retell/functions", { schema }, retellFunction);
     app.post("/webhooks/vapi", { schema }, handle("vapi"));
     app.post("/webhooks/retell", { schema }, handle("retell"));
     app.post("/webhooks/bolna", { schema }, handle("bolna"));

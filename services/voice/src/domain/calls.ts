@@ -6,6 +6,9 @@ import { decodeCursor, encodeCursor, newId } from "@parley/ids";
 import { events, leadsV1 } from "@parley/proto";
 import type { Call, Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { ProviderCall, VoiceProvider, VoiceProviderKind } from "../providers/port";
+import { webhookEndpoint } from "../providers/webhook-endpoint";
+import type { AssistantsDomain } from "../assistants/assistants";
+import { profileVariables } from "./profile-variables";
 import { changed, merge, type CallFacts } from "./call-state";
 import { isWithinWindow } from "./calling-hours";
 import { acquireSlot, releaseSlot } from "./slots";
@@ -74,6 +77,7 @@ export class CallsDomain {
     private readonly db: PrismaClient,
     private readonly leads: LeadsClient,
     private readonly providers: ProviderResolver,
+    private readonly assistants: AssistantsDomain,
     private readonly config: CallsConfig,
   ) {
     this.now = config.now ?? (() => new Date());
@@ -97,16 +101,33 @@ export class CallsDomain {
     if (!isWithinWindow(this.now(), window)) {
       throw new PreconditionError(`outside calling hours: ${window.start}–${window.end} ${timezone} on ${window.days.join(", ")}`, { calling_hours: window });
     }
-    const resolved = await this.providers.resolve(workspaceId, input.provider || undefined);
-    const assistantId = input.assistantId || resolved.defaultAssistantId;
-    if (!assistantId) throw new ValidationError("assistant_id is required", [{ path: "assistant_id", message: "is required" }]);
+    const chosen = await this.assistants.forCall(workspaceId, input.assistantId);
+    if (chosen?.provider && input.provider && input.provider !== chosen.provider) {
+      throw new ValidationError(`assistant ${chosen.assistantId} is a ${chosen.provider} assistant`, [{ path: "provider", message: `must be ${chosen.provider} (or omitted) for this assistant` }]);
+    }
+    const resolved = await this.providers.resolve(workspaceId, chosen?.provider ?? input.provider);
+    const assistant = chosen ?? (resolved.defaultAssistantId ? { assistantId: resolved.defaultAssistantId, providerAssistantId: resolved.defaultAssistantId } : undefined);
+    if (!assistant) throw new ValidationError("assistant_id is required: this workspace has no default assistant", [{ path: "assistant_id", message: "is required (or create one with POST /v1/assistants)" }]);
 
     const id = newId("call");
     await this.db.$transaction(async (tx) => {
       if (input.triggerId && (await tx.call.findUnique({ where: { triggerId: input.triggerId } }))) {
         throw new ConflictError("this trigger already placed its call", { trigger_id: input.triggerId });
       }
-      await tx.call.create({ data: { id, workspaceId, leadId, assistantId, provider: resolved.kind, status: "queued", toNumber: lead!.phone, triggerId: input.triggerId ?? null } });
+      await tx.call.create({
+        data: {
+          id,
+          workspaceId,
+          leadId,
+          assistantId: assistant.assistantId,
+          providerAssistantId: assistant.providerAssistantId,
+          assistantVersion: assistant.version ?? null,
+          provider: resolved.kind,
+          status: "queued",
+          toNumber: lead!.phone,
+          triggerId: input.triggerId ?? null,
+        },
+      });
       const slot = await acquireSlot(tx, resolved.account, id, workspaceId, { global: this.config.globalCap, workspace: settings.max_concurrency });
       // Thrown inside the transaction: no call row, no slot.
       if (!slot.acquired) throw new CapacityError(`all ${slot.live} call slots are in use; try again when a call ends`, { live_calls: slot.live });
@@ -117,10 +138,10 @@ export class CallsDomain {
     try {
       ({ providerCallId } = await resolved.provider.dial({
         to: lead!.phone,
-        assistantId,
-        variables: { name: lead!.name, business_name: lead!.businessName, ...input.variables },
+        assistantId: assistant.providerAssistantId,
+        variables: { ...profileVariables(workspace!), name: lead!.name, business_name: lead!.businessName, ...input.variables },
         metadata: { parley_call_id: id, parley_workspace_id: workspaceId, parley_lead_id: leadId },
-        webhook: { url: `${this.config.publicUrl.replace(/\/$/, "")}/webhooks/${resolved.kind}?workspace=${workspaceId}`, secret: resolved.webhookSecret },
+        webhook: webhookEndpoint(this.config.publicUrl, resolved.kind, workspaceId, resolved.webhookSecret),
       }));
     } catch (err) {
       await this.db.$transaction(async (tx) => {

@@ -1,16 +1,15 @@
 import { ConflictError, NotFoundError, ValidationError } from "@parley/errors";
 import type { voiceV1 } from "@parley/proto";
 import type { PhoneNumber, PrismaClient } from "../generated/prisma/client.ts";
+import type { AssistantsDomain } from "../assistants/assistants";
 import type { LeadsClient } from "../domain/calls";
+import { profileVariables } from "../domain/profile-variables";
 import { VOICE_PROVIDER_KINDS } from "../providers/port";
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const toMessage = (p: PhoneNumber): voiceV1.PhoneNumber => ({ number: p.number, provider: p.provider, assistantId: p.assistantId, createdAt: p.createdAt });
 
-/** Profile fields an inbound assistant gets as variables. */
-const PROFILE_VARIABLES = ["persona", "offer", "pricing", "language"] as const;
-
-export function inboundRpcs(db: PrismaClient, leads: LeadsClient) {
+export function inboundRpcs(db: PrismaClient, leads: LeadsClient, assistants: AssistantsDomain) {
   return {
     async putPhoneNumber(req: voiceV1.PutPhoneNumberRequest): Promise<voiceV1.PutPhoneNumberResponse> {
       const errors = [
@@ -19,6 +18,10 @@ export function inboundRpcs(db: PrismaClient, leads: LeadsClient) {
         ...(req.assistantId ? [] : [{ path: "assistant_id", message: "is required" }]),
       ];
       if (errors.length) throw new ValidationError("invalid phone number", errors);
+      const assistant = await assistants.forCall(req.workspaceId, req.assistantId);
+      if (assistant?.provider && assistant.provider !== req.provider) {
+        throw new ValidationError("the assistant belongs to another provider", [{ path: "assistant_id", message: `is a ${assistant.provider} assistant; the number is on ${req.provider}` }]);
+      }
       const existing = await db.phoneNumber.findUnique({ where: { number: req.number } });
       // A number answers for one workspace; another tenant's number is not revealed beyond "taken".
       if (existing && existing.workspaceId !== req.workspaceId) throw new ConflictError("this number is registered to another workspace");
@@ -44,11 +47,8 @@ export function inboundRpcs(db: PrismaClient, leads: LeadsClient) {
     async answerInbound(req: voiceV1.AnswerInboundRequest): Promise<voiceV1.AnswerInboundResponse> {
       const number = await db.phoneNumber.findFirst({ where: { number: req.calledNumber, workspaceId: req.workspaceId } });
       if (!number) throw new NotFoundError("phone number", req.calledNumber);
-      const { workspace } = await leads.getWorkspace({ workspaceId: req.workspaceId });
-      const profile = (workspace?.profile ?? {}) as Record<string, unknown>;
-      const variables: Record<string, string> = { business: workspace?.name ?? "", caller_number: req.callerNumber };
-      for (const key of PROFILE_VARIABLES) if (typeof profile[key] === "string" && profile[key]) variables[key] = profile[key];
-      return { assistantId: number.assistantId, variables };
+      const [{ workspace }, assistant] = await Promise.all([leads.getWorkspace({ workspaceId: req.workspaceId }), assistants.forCall(req.workspaceId, number.assistantId)]);
+      return { assistantId: assistant?.providerAssistantId ?? number.assistantId, variables: { ...profileVariables(workspace!), caller_number: req.callerNumber } };
     },
   };
 }

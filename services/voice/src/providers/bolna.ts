@@ -1,5 +1,6 @@
+import { PreconditionError } from "@parley/errors";
 import { ProviderHttp, type ProviderHttpOptions } from "./http";
-import type { CallStatus, DialRequest, EndedReason, ProviderCall, VoiceProvider } from "./port";
+import type { AssistantSpec, CallStatus, DialRequest, EndedReason, ProviderAssistant, ProviderCall, VoiceProvider } from "./port";
 
 export interface BolnaCredentials {
   apiKey: string;
@@ -65,6 +66,52 @@ export function fromBolnaExecution(execution: BolnaExecution): ProviderCall {
   };
 }
 
+interface BolnaAgentBody {
+  id?: string;
+  agent_id?: string;
+  agent_name?: string;
+  agent_welcome_message?: string;
+  agent_prompts?: { task_1?: { system_prompt?: string } };
+}
+
+/** Bolna writes variables with single braces: `{name}`. */
+export function bolnaPlaceholders(text: string): string {
+  return text.replace(/\{\{\s*([\w.]+)\s*\}\}/g, "{$1}");
+}
+
+/** A Bolna v2 agent: one conversation task (transcriber → LLM → synthesizer) and its prompt. */
+export function bolnaAgent(spec: AssistantSpec): Record<string, unknown> {
+  const llm = spec.model ?? { provider: "openai", model: "gpt-4o-mini" };
+  const voice = spec.voice ?? { provider: "elevenlabs", voiceId: "Nila" };
+  return {
+    agent_config: {
+      agent_name: spec.name,
+      agent_welcome_message: bolnaPlaceholders(spec.firstMessage),
+      webhook_url: spec.webhook.url,
+      agent_type: "other",
+      tasks: [
+        {
+          task_type: "conversation",
+          tools_config: {
+            llm_agent: { agent_type: "simple_llm_agent", agent_flow_type: "streaming", llm_config: { provider: llm.provider, model: llm.model } },
+            synthesizer: { provider: voice.provider, provider_config: { voice: voice.voiceId }, stream: true },
+            transcriber: { provider: "deepgram", language: spec.language?.slice(0, 2) ?? "en", stream: true },
+            input: { provider: "plivo", format: "wav" },
+            output: { provider: "plivo", format: "wav" },
+          },
+          toolchain: { execution: "parallel", pipelines: [["transcriber", "llm", "synthesizer"]] },
+          task_config: {
+            ...(spec.maxDurationSeconds ? { call_terminate: spec.maxDurationSeconds } : {}),
+            ...(spec.endCallPhrases?.length ? { call_cancellation_prompt: spec.endCallPhrases.join("; ") } : {}),
+            ...(spec.voicemailMessage ? { voicemail: true } : {}),
+          },
+        },
+      ],
+    },
+    agent_prompts: { task_1: { system_prompt: bolnaPlaceholders(spec.systemPrompt) } },
+  };
+}
+
 export class BolnaProvider implements VoiceProvider {
   readonly kind = "bolna";
   private readonly http: ProviderHttp;
@@ -94,5 +141,23 @@ export class BolnaProvider implements VoiceProvider {
 
   async getCall(providerCallId: string): Promise<ProviderCall> {
     return fromBolnaExecution(await this.http.request<BolnaExecution>("GET", `/executions/${encodeURIComponent(providerCallId)}`, undefined, "safe"));
+  }
+
+  async createAssistant(spec: AssistantSpec): Promise<{ providerAssistantId: string }> {
+    const created = await this.http.request<{ agent_id: string }>("POST", "/v2/agent", bolnaAgent(spec), "unsent-only");
+    return { providerAssistantId: created.agent_id };
+  }
+
+  async updateAssistant(providerAssistantId: string, spec: AssistantSpec): Promise<void> {
+    await this.http.request("PUT", `/v2/agent/${encodeURIComponent(providerAssistantId)}`, bolnaAgent(spec), "safe");
+  }
+
+  async getAssistant(providerAssistantId: string): Promise<ProviderAssistant> {
+    const a = await this.http.request<BolnaAgentBody>("GET", `/v2/agent/${encodeURIComponent(providerAssistantId)}`, undefined, "safe");
+    return { providerAssistantId: a.id ?? a.agent_id ?? providerAssistantId, name: a.agent_name ?? "", firstMessage: a.agent_welcome_message, systemPrompt: a.agent_prompts?.task_1?.system_prompt };
+  }
+
+  async deleteRecording(): Promise<void> {
+    throw new PreconditionError("Bolna offers no API to delete a call recording; delete it in the Bolna dashboard", { provider: "bolna" });
   }
 }

@@ -47,7 +47,7 @@ export class ProviderHttp {
     this.fetch = options.fetch ?? fetch;
   }
 
-  async request<T>(method: "GET" | "POST" | "PATCH" | "DELETE", path: string, body: unknown, retry: RetryPolicy): Promise<T> {
+  async request<T>(method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE", path: string, body: unknown, retry: RetryPolicy): Promise<T> {
     const { provider } = this.options;
     for (let attempt = 1; ; attempt++) {
       let res: Response;

@@ -1,12 +1,12 @@
 // Each adapter against the simulator, which speaks the providers' wire formats.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { CapacityError, DependencyUnavailableError, UpstreamError } from "@parley/errors";
+import { CapacityError, DependencyUnavailableError, PreconditionError, UpstreamError } from "@parley/errors";
 import { freePort } from "@parley/testing/support";
 import { buildSimulator } from "@parley/tool-simulator/app";
 import { bolnaEndedReason } from "./bolna";
 import { createVoiceProvider, type VoiceIntegration } from "./factory";
-import type { ProviderCall, VoiceProvider } from "./port";
+import type { AssistantSpec, ProviderCall, VoiceProvider } from "./port";
 import { retellEndedReason } from "./retell";
 import { vapiEndedReason } from "./vapi";
 
@@ -141,4 +141,58 @@ test("ended reasons: every provider's vocabulary maps to Parley's", () => {
   assert.equal(bolnaEndedReason({ id: "x", status: "completed", conversation_duration: 0 }), "no_answer", "completed with no talk time: nobody answered");
   assert.equal(bolnaEndedReason({ id: "x", status: "completed", conversation_duration: 12 }), "completed");
   assert.equal(bolnaEndedReason({ id: "x", status: "no-answer" }), "no_answer");
+});
+
+const spec = (name: string): AssistantSpec => ({
+  name,
+  firstMessage: "Hi {{name}}",
+  systemPrompt: "Qualify {{name}} for {{offer}}.",
+  voicemailMessage: "Call us back",
+  maxDurationSeconds: 300,
+  webhook: { url: "https://parley.example/webhooks/x?workspace=ws_1", secret: "s3cret" },
+  tools: [{ name: "opt_out", description: "stop calling", parameters: { type: "object", properties: {} } }],
+});
+
+for (const integration of integrations) {
+  test(`${integration.kind}: an assistant is created, read back, updated in place, and an unknown one is a 404 UpstreamError`, async () => {
+    await fast();
+    const p = provider(integration);
+    const { providerAssistantId } = await p.createAssistant(spec("Closer"));
+    assert.deepEqual(await p.getAssistant(providerAssistantId), {
+      providerAssistantId,
+      name: "Closer",
+      firstMessage: integration.kind === "bolna" ? "Hi {name}" : "Hi {{name}}",
+      systemPrompt: integration.kind === "bolna" ? "Qualify {name} for {offer}." : "Qualify {{name}} for {{offer}}.",
+    });
+    await p.updateAssistant(providerAssistantId, { ...spec("Closer v2"), systemPrompt: "Be brief." });
+    const updated = await p.getAssistant(providerAssistantId);
+    assert.deepEqual([updated.name, updated.systemPrompt], ["Closer v2", "Be brief."]);
+    await assert.rejects(p.getAssistant("missing"), (err) => err instanceof UpstreamError && err.details.provider_status === 404);
+  });
+}
+
+test("vapi: a refused assistant is an UpstreamError with the provider's message, and the create is not retried", async () => {
+  let posts = 0;
+  const counting: typeof fetch = (input, init) => {
+    if (init?.method === "POST") posts += 1;
+    return fetch(input, init);
+  };
+  const p = provider(integrations[0]!, counting);
+  await assert.rejects(p.createAssistant(spec("x".repeat(41))), (err) => err instanceof UpstreamError && /40 characters/.test(String(err.details.provider_message)));
+  assert.equal(posts, 1);
+});
+
+test("recordings: deleted on Vapi and Retell, refused with a reason on Bolna", async () => {
+  await fast();
+  for (const integration of integrations) {
+    const p = provider(integration);
+    const { providerCallId } = await p.dial({ to: "+14155550198", assistantId: "asst_1", variables: {}, metadata: {} });
+    assert.ok((await untilEnded(p, providerCallId)).recordingUrl);
+    if (integration.kind === "bolna") {
+      await assert.rejects(p.deleteRecording(providerCallId), PreconditionError);
+      continue;
+    }
+    await p.deleteRecording(providerCallId);
+    assert.equal((await p.getCall(providerCallId)).recordingUrl, undefined, integration.kind);
+  }
 });

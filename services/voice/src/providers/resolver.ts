@@ -33,7 +33,7 @@ export class IntegrationProviderResolver implements ProviderResolver {
     private readonly sandbox: SandboxConfig,
   ) {}
 
-  /** The adapter's credentials, and the secret Vapi signs this workspace's webhooks with: one decryption. */
+  /** The adapter's credentials, and the webhook secret (Vapi signs with it, Bolna's URL carries it): one decryption. */
   private async integration(workspaceId: string, kind: VoiceProviderKind, configured: boolean): Promise<{ integration: VoiceIntegration; webhookSecret?: string }> {
     if (!configured) {
       if (!this.sandbox.enabled) throw new PreconditionError(`no ${kind} integration: PUT /v1/integrations/${kind} first`, { provider: kind });
@@ -46,7 +46,7 @@ export class IntegrationProviderResolver implements ProviderResolver {
       }
       case "bolna": {
         const c = await this.store.credentials(workspaceId, "bolna");
-        return { integration: { kind, credentials: { apiKey: c.api_key, fromNumber: c.from_number } } };
+        return { integration: { kind, credentials: { apiKey: c.api_key, fromNumber: c.from_number } }, webhookSecret: c.webhook_secret };
       }
       case "retell": {
         const c = await this.store.credentials(workspaceId, "retell");

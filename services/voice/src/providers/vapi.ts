@@ -1,5 +1,5 @@
 import { ProviderHttp, type ProviderHttpOptions } from "./http";
-import type { CallStatus, DialRequest, EndedReason, ProviderCall, VoiceProvider } from "./port";
+import type { AssistantSpec, CallStatus, DialRequest, EndedReason, ProviderAssistant, ProviderCall, VoiceProvider } from "./port";
 
 export interface VapiCredentials {
   apiKey: string;
@@ -70,6 +70,39 @@ export function fromVapiCall(call: VapiCallBody): ProviderCall {
   };
 }
 
+interface VapiAssistantBody {
+  id: string;
+  name?: string;
+  firstMessage?: string;
+  model?: { messages?: { role?: string; content?: string }[] };
+}
+
+const VAPI_DEFAULT_MODEL = { provider: "openai", model: "gpt-4o-mini" };
+const VAPI_DEFAULT_VOICE = { provider: "vapi", voiceId: "Elliot" };
+
+/** A Vapi assistant: the prompt is the model's system message, tools are its functions, and the server receives its messages. */
+export function vapiAssistant(spec: AssistantSpec): Record<string, unknown> {
+  const model = spec.model ?? VAPI_DEFAULT_MODEL;
+  const voice = spec.voice ?? VAPI_DEFAULT_VOICE;
+  return {
+    name: spec.name,
+    firstMessage: spec.firstMessage,
+    model: {
+      provider: model.provider,
+      model: model.model,
+      messages: [{ role: "system", content: spec.systemPrompt }],
+      tools: spec.tools.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.parameters } })),
+    },
+    voice: { provider: voice.provider, voiceId: voice.voiceId },
+    ...(spec.voicemailMessage ? { voicemailMessage: spec.voicemailMessage } : {}),
+    ...(spec.endCallPhrases?.length ? { endCallPhrases: spec.endCallPhrases } : {}),
+    ...(spec.maxDurationSeconds ? { maxDurationSeconds: spec.maxDurationSeconds } : {}),
+    ...(spec.language ? { transcriber: { provider: "deepgram", language: spec.language } } : {}),
+    // Tool calls must be answered well inside this.
+    server: { url: spec.webhook.url, ...(spec.webhook.secret ? { secret: spec.webhook.secret } : {}), timeoutSeconds: 20 },
+  };
+}
+
 export class VapiProvider implements VoiceProvider {
   readonly kind = "vapi";
   private readonly http: ProviderHttp;
@@ -102,5 +135,24 @@ export class VapiProvider implements VoiceProvider {
 
   async getCall(providerCallId: string): Promise<ProviderCall> {
     return fromVapiCall(await this.http.request<VapiCallBody>("GET", `/call/${encodeURIComponent(providerCallId)}`, undefined, "safe"));
+  }
+
+  async createAssistant(spec: AssistantSpec): Promise<{ providerAssistantId: string }> {
+    const created = await this.http.request<VapiAssistantBody>("POST", "/assistant", vapiAssistant(spec), "unsent-only");
+    return { providerAssistantId: created.id };
+  }
+
+  async updateAssistant(providerAssistantId: string, spec: AssistantSpec): Promise<void> {
+    await this.http.request("PATCH", `/assistant/${encodeURIComponent(providerAssistantId)}`, vapiAssistant(spec), "safe");
+  }
+
+  async getAssistant(providerAssistantId: string): Promise<ProviderAssistant> {
+    const a = await this.http.request<VapiAssistantBody>("GET", `/assistant/${encodeURIComponent(providerAssistantId)}`, undefined, "safe");
+    return { providerAssistantId: a.id, name: a.name ?? "", firstMessage: a.firstMessage, systemPrompt: a.model?.messages?.find((m) => m.role === "system")?.content };
+  }
+
+  /** Vapi keeps recordings with the call: deleting the call's data deletes the recording. */
+  async deleteRecording(providerCallId: string): Promise<void> {
+    await this.http.request("DELETE", `/call/${encodeURIComponent(providerCallId)}`, undefined, "safe");
   }
 }

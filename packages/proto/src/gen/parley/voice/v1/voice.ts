@@ -26,6 +26,108 @@ export const protobufPackage = "parley.voice.v1";
 
 export const protobufFileName = "parley/voice/v1/voice.proto";
 
+export interface AssistantVersion {
+  version: number;
+  createdAt?: Date | undefined;
+}
+
+export interface Assistant {
+  id: string;
+  name: string;
+  provider: string;
+  providerAssistantId: string;
+  /** created, imported or template. */
+  source: string;
+  template: string;
+  version: number;
+  isDefault: boolean;
+  /** The configuration of `version`. */
+  config?: { [key: string]: any } | undefined;
+  versions: AssistantVersion[];
+  createdAt?: Date | undefined;
+  updatedAt?: Date | undefined;
+  archivedAt?: Date | undefined;
+}
+
+export interface CreateAssistantRequest {
+  workspaceId: string;
+  name: string;
+  /** vapi, bolna or retell; the workspace's configured provider when empty. */
+  provider: string;
+  /** Start from a template; `config` then overrides its fields. */
+  template: string;
+  config?:
+    | { [key: string]: any }
+    | undefined;
+  /** Import this existing provider assistant instead of creating one. */
+  providerAssistantId: string;
+  isDefault: boolean;
+}
+
+export interface CreateAssistantResponse {
+  assistant?: Assistant | undefined;
+}
+
+export interface ListAssistantsRequest {
+  workspaceId: string;
+  limit: number;
+  cursor: string;
+  includeArchived: boolean;
+}
+
+export interface ListAssistantsResponse {
+  assistants: Assistant[];
+  nextCursor: string;
+}
+
+export interface GetAssistantRequest {
+  workspaceId: string;
+  assistantId: string;
+  /** An earlier version's configuration; the current one when 0. */
+  version: number;
+}
+
+export interface GetAssistantResponse {
+  assistant?: Assistant | undefined;
+}
+
+export interface UpdateAssistantRequest {
+  workspaceId: string;
+  assistantId: string;
+  /** Unchanged when empty. */
+  name: string;
+  /** Fields to change; a null value removes an optional field. */
+  config?: { [key: string]: any } | undefined;
+  isDefault?: boolean | undefined;
+}
+
+export interface UpdateAssistantResponse {
+  assistant?: Assistant | undefined;
+}
+
+export interface ArchiveAssistantRequest {
+  workspaceId: string;
+  assistantId: string;
+}
+
+export interface ArchiveAssistantResponse {
+  assistant?: Assistant | undefined;
+}
+
+export interface ListAssistantTemplatesRequest {
+}
+
+export interface AssistantTemplate {
+  id: string;
+  name: string;
+  description: string;
+  config?: { [key: string]: any } | undefined;
+}
+
+export interface ListAssistantTemplatesResponse {
+  templates: AssistantTemplate[];
+}
+
 export interface PhoneNumber {
   number: string;
   provider: string;
@@ -148,7 +250,10 @@ export interface CallEvent {
 export interface PlaceCallRequest {
   workspaceId: string;
   leadId: string;
-  /** The provider's assistant id; the workspace's default assistant when empty. */
+  /**
+   * A directory assistant (asst_…) or the provider's own assistant id; the workspace's default
+   * assistant when empty.
+   */
   assistantId: string;
   /** vapi, bolna or retell; the workspace's configured provider when empty. */
   provider: string;
@@ -245,6 +350,1656 @@ export interface GetOptOutProjectionResponse {
   /** How many lead_opted_out events this projection has applied for the lead. */
   eventsApplied: number;
 }
+
+function createBaseAssistantVersion(): AssistantVersion {
+  return { version: 0, createdAt: undefined };
+}
+
+export const AssistantVersion: MessageFns<AssistantVersion> = {
+  encode(message: AssistantVersion, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).int32(message.version);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AssistantVersion {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAssistantVersion();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AssistantVersion {
+    return {
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: AssistantVersion): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AssistantVersion>): AssistantVersion {
+    return AssistantVersion.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AssistantVersion>): AssistantVersion {
+    const message = createBaseAssistantVersion();
+    message.version = object.version ?? 0;
+    message.createdAt = object.createdAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseAssistant(): Assistant {
+  return {
+    id: "",
+    name: "",
+    provider: "",
+    providerAssistantId: "",
+    source: "",
+    template: "",
+    version: 0,
+    isDefault: false,
+    config: undefined,
+    versions: [],
+    createdAt: undefined,
+    updatedAt: undefined,
+    archivedAt: undefined,
+  };
+}
+
+export const Assistant: MessageFns<Assistant> = {
+  encode(message: Assistant, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.provider !== "") {
+      writer.uint32(26).string(message.provider);
+    }
+    if (message.providerAssistantId !== "") {
+      writer.uint32(34).string(message.providerAssistantId);
+    }
+    if (message.source !== "") {
+      writer.uint32(42).string(message.source);
+    }
+    if (message.template !== "") {
+      writer.uint32(50).string(message.template);
+    }
+    if (message.version !== 0) {
+      writer.uint32(56).int32(message.version);
+    }
+    if (message.isDefault !== false) {
+      writer.uint32(64).bool(message.isDefault);
+    }
+    if (message.config !== undefined) {
+      Struct.encode(Struct.wrap(message.config), writer.uint32(74).fork()).join();
+    }
+    for (const v of message.versions) {
+      AssistantVersion.encode(v!, writer.uint32(82).fork()).join();
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(90).fork()).join();
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(98).fork()).join();
+    }
+    if (message.archivedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.archivedAt), writer.uint32(106).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Assistant {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAssistant();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.providerAssistantId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.template = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.isDefault = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.config = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.versions.push(AssistantVersion.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.archivedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Assistant {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      providerAssistantId: isSet(object.providerAssistantId)
+        ? globalThis.String(object.providerAssistantId)
+        : isSet(object.provider_assistant_id)
+        ? globalThis.String(object.provider_assistant_id)
+        : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      template: isSet(object.template) ? globalThis.String(object.template) : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      isDefault: isSet(object.isDefault)
+        ? globalThis.Boolean(object.isDefault)
+        : isSet(object.is_default)
+        ? globalThis.Boolean(object.is_default)
+        : false,
+      config: isObject(object.config) ? object.config : undefined,
+      versions: globalThis.Array.isArray(object?.versions)
+        ? object.versions.map((e: any) => AssistantVersion.fromJSON(e))
+        : [],
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+      archivedAt: isSet(object.archivedAt)
+        ? fromJsonTimestamp(object.archivedAt)
+        : isSet(object.archived_at)
+        ? fromJsonTimestamp(object.archived_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Assistant): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.providerAssistantId !== "") {
+      obj.providerAssistantId = message.providerAssistantId;
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.template !== "") {
+      obj.template = message.template;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.isDefault !== false) {
+      obj.isDefault = message.isDefault;
+    }
+    if (message.config !== undefined) {
+      obj.config = message.config;
+    }
+    if (message.versions?.length) {
+      obj.versions = message.versions.map((e) => AssistantVersion.toJSON(e));
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    if (message.archivedAt !== undefined) {
+      obj.archivedAt = message.archivedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Assistant>): Assistant {
+    return Assistant.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Assistant>): Assistant {
+    const message = createBaseAssistant();
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.provider = object.provider ?? "";
+    message.providerAssistantId = object.providerAssistantId ?? "";
+    message.source = object.source ?? "";
+    message.template = object.template ?? "";
+    message.version = object.version ?? 0;
+    message.isDefault = object.isDefault ?? false;
+    message.config = object.config ?? undefined;
+    message.versions = object.versions?.map((e) => AssistantVersion.fromPartial(e)) || [];
+    message.createdAt = object.createdAt ?? undefined;
+    message.updatedAt = object.updatedAt ?? undefined;
+    message.archivedAt = object.archivedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCreateAssistantRequest(): CreateAssistantRequest {
+  return {
+    workspaceId: "",
+    name: "",
+    provider: "",
+    template: "",
+    config: undefined,
+    providerAssistantId: "",
+    isDefault: false,
+  };
+}
+
+export const CreateAssistantRequest: MessageFns<CreateAssistantRequest> = {
+  encode(message: CreateAssistantRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.provider !== "") {
+      writer.uint32(26).string(message.provider);
+    }
+    if (message.template !== "") {
+      writer.uint32(34).string(message.template);
+    }
+    if (message.config !== undefined) {
+      Struct.encode(Struct.wrap(message.config), writer.uint32(42).fork()).join();
+    }
+    if (message.providerAssistantId !== "") {
+      writer.uint32(50).string(message.providerAssistantId);
+    }
+    if (message.isDefault !== false) {
+      writer.uint32(56).bool(message.isDefault);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateAssistantRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateAssistantRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.template = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.config = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.providerAssistantId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.isDefault = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateAssistantRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      template: isSet(object.template) ? globalThis.String(object.template) : "",
+      config: isObject(object.config) ? object.config : undefined,
+      providerAssistantId: isSet(object.providerAssistantId)
+        ? globalThis.String(object.providerAssistantId)
+        : isSet(object.provider_assistant_id)
+        ? globalThis.String(object.provider_assistant_id)
+        : "",
+      isDefault: isSet(object.isDefault)
+        ? globalThis.Boolean(object.isDefault)
+        : isSet(object.is_default)
+        ? globalThis.Boolean(object.is_default)
+        : false,
+    };
+  },
+
+  toJSON(message: CreateAssistantRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.template !== "") {
+      obj.template = message.template;
+    }
+    if (message.config !== undefined) {
+      obj.config = message.config;
+    }
+    if (message.providerAssistantId !== "") {
+      obj.providerAssistantId = message.providerAssistantId;
+    }
+    if (message.isDefault !== false) {
+      obj.isDefault = message.isDefault;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateAssistantRequest>): CreateAssistantRequest {
+    return CreateAssistantRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateAssistantRequest>): CreateAssistantRequest {
+    const message = createBaseCreateAssistantRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.name = object.name ?? "";
+    message.provider = object.provider ?? "";
+    message.template = object.template ?? "";
+    message.config = object.config ?? undefined;
+    message.providerAssistantId = object.providerAssistantId ?? "";
+    message.isDefault = object.isDefault ?? false;
+    return message;
+  },
+};
+
+function createBaseCreateAssistantResponse(): CreateAssistantResponse {
+  return { assistant: undefined };
+}
+
+export const CreateAssistantResponse: MessageFns<CreateAssistantResponse> = {
+  encode(message: CreateAssistantResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.assistant !== undefined) {
+      Assistant.encode(message.assistant, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateAssistantResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateAssistantResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.assistant = Assistant.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateAssistantResponse {
+    return { assistant: isSet(object.assistant) ? Assistant.fromJSON(object.assistant) : undefined };
+  },
+
+  toJSON(message: CreateAssistantResponse): unknown {
+    const obj: any = {};
+    if (message.assistant !== undefined) {
+      obj.assistant = Assistant.toJSON(message.assistant);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateAssistantResponse>): CreateAssistantResponse {
+    return CreateAssistantResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateAssistantResponse>): CreateAssistantResponse {
+    const message = createBaseCreateAssistantResponse();
+    message.assistant = (object.assistant !== undefined && object.assistant !== null)
+      ? Assistant.fromPartial(object.assistant)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListAssistantsRequest(): ListAssistantsRequest {
+  return { workspaceId: "", limit: 0, cursor: "", includeArchived: false };
+}
+
+export const ListAssistantsRequest: MessageFns<ListAssistantsRequest> = {
+  encode(message: ListAssistantsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).int32(message.limit);
+    }
+    if (message.cursor !== "") {
+      writer.uint32(26).string(message.cursor);
+    }
+    if (message.includeArchived !== false) {
+      writer.uint32(32).bool(message.includeArchived);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAssistantsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAssistantsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.includeArchived = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAssistantsRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+      includeArchived: isSet(object.includeArchived)
+        ? globalThis.Boolean(object.includeArchived)
+        : isSet(object.include_archived)
+        ? globalThis.Boolean(object.include_archived)
+        : false,
+    };
+  },
+
+  toJSON(message: ListAssistantsRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    if (message.includeArchived !== false) {
+      obj.includeArchived = message.includeArchived;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAssistantsRequest>): ListAssistantsRequest {
+    return ListAssistantsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAssistantsRequest>): ListAssistantsRequest {
+    const message = createBaseListAssistantsRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.limit = object.limit ?? 0;
+    message.cursor = object.cursor ?? "";
+    message.includeArchived = object.includeArchived ?? false;
+    return message;
+  },
+};
+
+function createBaseListAssistantsResponse(): ListAssistantsResponse {
+  return { assistants: [], nextCursor: "" };
+}
+
+export const ListAssistantsResponse: MessageFns<ListAssistantsResponse> = {
+  encode(message: ListAssistantsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.assistants) {
+      Assistant.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(18).string(message.nextCursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAssistantsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAssistantsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.assistants.push(Assistant.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAssistantsResponse {
+    return {
+      assistants: globalThis.Array.isArray(object?.assistants)
+        ? object.assistants.map((e: any) => Assistant.fromJSON(e))
+        : [],
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : "",
+    };
+  },
+
+  toJSON(message: ListAssistantsResponse): unknown {
+    const obj: any = {};
+    if (message.assistants?.length) {
+      obj.assistants = message.assistants.map((e) => Assistant.toJSON(e));
+    }
+    if (message.nextCursor !== "") {
+      obj.nextCursor = message.nextCursor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAssistantsResponse>): ListAssistantsResponse {
+    return ListAssistantsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAssistantsResponse>): ListAssistantsResponse {
+    const message = createBaseListAssistantsResponse();
+    message.assistants = object.assistants?.map((e) => Assistant.fromPartial(e)) || [];
+    message.nextCursor = object.nextCursor ?? "";
+    return message;
+  },
+};
+
+function createBaseGetAssistantRequest(): GetAssistantRequest {
+  return { workspaceId: "", assistantId: "", version: 0 };
+}
+
+export const GetAssistantRequest: MessageFns<GetAssistantRequest> = {
+  encode(message: GetAssistantRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.assistantId !== "") {
+      writer.uint32(18).string(message.assistantId);
+    }
+    if (message.version !== 0) {
+      writer.uint32(24).int32(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAssistantRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAssistantRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.assistantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAssistantRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      assistantId: isSet(object.assistantId)
+        ? globalThis.String(object.assistantId)
+        : isSet(object.assistant_id)
+        ? globalThis.String(object.assistant_id)
+        : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+    };
+  },
+
+  toJSON(message: GetAssistantRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.assistantId !== "") {
+      obj.assistantId = message.assistantId;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetAssistantRequest>): GetAssistantRequest {
+    return GetAssistantRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetAssistantRequest>): GetAssistantRequest {
+    const message = createBaseGetAssistantRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.assistantId = object.assistantId ?? "";
+    message.version = object.version ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetAssistantResponse(): GetAssistantResponse {
+  return { assistant: undefined };
+}
+
+export const GetAssistantResponse: MessageFns<GetAssistantResponse> = {
+  encode(message: GetAssistantResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.assistant !== undefined) {
+      Assistant.encode(message.assistant, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAssistantResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAssistantResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.assistant = Assistant.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAssistantResponse {
+    return { assistant: isSet(object.assistant) ? Assistant.fromJSON(object.assistant) : undefined };
+  },
+
+  toJSON(message: GetAssistantResponse): unknown {
+    const obj: any = {};
+    if (message.assistant !== undefined) {
+      obj.assistant = Assistant.toJSON(message.assistant);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetAssistantResponse>): GetAssistantResponse {
+    return GetAssistantResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetAssistantResponse>): GetAssistantResponse {
+    const message = createBaseGetAssistantResponse();
+    message.assistant = (object.assistant !== undefined && object.assistant !== null)
+      ? Assistant.fromPartial(object.assistant)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateAssistantRequest(): UpdateAssistantRequest {
+  return { workspaceId: "", assistantId: "", name: "", config: undefined, isDefault: undefined };
+}
+
+export const UpdateAssistantRequest: MessageFns<UpdateAssistantRequest> = {
+  encode(message: UpdateAssistantRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.assistantId !== "") {
+      writer.uint32(18).string(message.assistantId);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.config !== undefined) {
+      Struct.encode(Struct.wrap(message.config), writer.uint32(34).fork()).join();
+    }
+    if (message.isDefault !== undefined) {
+      writer.uint32(40).bool(message.isDefault);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateAssistantRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateAssistantRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.assistantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.config = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.isDefault = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateAssistantRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      assistantId: isSet(object.assistantId)
+        ? globalThis.String(object.assistantId)
+        : isSet(object.assistant_id)
+        ? globalThis.String(object.assistant_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      config: isObject(object.config) ? object.config : undefined,
+      isDefault: isSet(object.isDefault)
+        ? globalThis.Boolean(object.isDefault)
+        : isSet(object.is_default)
+        ? globalThis.Boolean(object.is_default)
+        : undefined,
+    };
+  },
+
+  toJSON(message: UpdateAssistantRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.assistantId !== "") {
+      obj.assistantId = message.assistantId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.config !== undefined) {
+      obj.config = message.config;
+    }
+    if (message.isDefault !== undefined) {
+      obj.isDefault = message.isDefault;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateAssistantRequest>): UpdateAssistantRequest {
+    return UpdateAssistantRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateAssistantRequest>): UpdateAssistantRequest {
+    const message = createBaseUpdateAssistantRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.assistantId = object.assistantId ?? "";
+    message.name = object.name ?? "";
+    message.config = object.config ?? undefined;
+    message.isDefault = object.isDefault ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateAssistantResponse(): UpdateAssistantResponse {
+  return { assistant: undefined };
+}
+
+export const UpdateAssistantResponse: MessageFns<UpdateAssistantResponse> = {
+  encode(message: UpdateAssistantResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.assistant !== undefined) {
+      Assistant.encode(message.assistant, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateAssistantResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateAssistantResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.assistant = Assistant.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateAssistantResponse {
+    return { assistant: isSet(object.assistant) ? Assistant.fromJSON(object.assistant) : undefined };
+  },
+
+  toJSON(message: UpdateAssistantResponse): unknown {
+    const obj: any = {};
+    if (message.assistant !== undefined) {
+      obj.assistant = Assistant.toJSON(message.assistant);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateAssistantResponse>): UpdateAssistantResponse {
+    return UpdateAssistantResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateAssistantResponse>): UpdateAssistantResponse {
+    const message = createBaseUpdateAssistantResponse();
+    message.assistant = (object.assistant !== undefined && object.assistant !== null)
+      ? Assistant.fromPartial(object.assistant)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseArchiveAssistantRequest(): ArchiveAssistantRequest {
+  return { workspaceId: "", assistantId: "" };
+}
+
+export const ArchiveAssistantRequest: MessageFns<ArchiveAssistantRequest> = {
+  encode(message: ArchiveAssistantRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.assistantId !== "") {
+      writer.uint32(18).string(message.assistantId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ArchiveAssistantRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseArchiveAssistantRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.assistantId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ArchiveAssistantRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      assistantId: isSet(object.assistantId)
+        ? globalThis.String(object.assistantId)
+        : isSet(object.assistant_id)
+        ? globalThis.String(object.assistant_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ArchiveAssistantRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.assistantId !== "") {
+      obj.assistantId = message.assistantId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ArchiveAssistantRequest>): ArchiveAssistantRequest {
+    return ArchiveAssistantRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ArchiveAssistantRequest>): ArchiveAssistantRequest {
+    const message = createBaseArchiveAssistantRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.assistantId = object.assistantId ?? "";
+    return message;
+  },
+};
+
+function createBaseArchiveAssistantResponse(): ArchiveAssistantResponse {
+  return { assistant: undefined };
+}
+
+export const ArchiveAssistantResponse: MessageFns<ArchiveAssistantResponse> = {
+  encode(message: ArchiveAssistantResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.assistant !== undefined) {
+      Assistant.encode(message.assistant, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ArchiveAssistantResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseArchiveAssistantResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.assistant = Assistant.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ArchiveAssistantResponse {
+    return { assistant: isSet(object.assistant) ? Assistant.fromJSON(object.assistant) : undefined };
+  },
+
+  toJSON(message: ArchiveAssistantResponse): unknown {
+    const obj: any = {};
+    if (message.assistant !== undefined) {
+      obj.assistant = Assistant.toJSON(message.assistant);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ArchiveAssistantResponse>): ArchiveAssistantResponse {
+    return ArchiveAssistantResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ArchiveAssistantResponse>): ArchiveAssistantResponse {
+    const message = createBaseArchiveAssistantResponse();
+    message.assistant = (object.assistant !== undefined && object.assistant !== null)
+      ? Assistant.fromPartial(object.assistant)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListAssistantTemplatesRequest(): ListAssistantTemplatesRequest {
+  return {};
+}
+
+export const ListAssistantTemplatesRequest: MessageFns<ListAssistantTemplatesRequest> = {
+  encode(_: ListAssistantTemplatesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAssistantTemplatesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAssistantTemplatesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListAssistantTemplatesRequest {
+    return {};
+  },
+
+  toJSON(_: ListAssistantTemplatesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAssistantTemplatesRequest>): ListAssistantTemplatesRequest {
+    return ListAssistantTemplatesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ListAssistantTemplatesRequest>): ListAssistantTemplatesRequest {
+    const message = createBaseListAssistantTemplatesRequest();
+    return message;
+  },
+};
+
+function createBaseAssistantTemplate(): AssistantTemplate {
+  return { id: "", name: "", description: "", config: undefined };
+}
+
+export const AssistantTemplate: MessageFns<AssistantTemplate> = {
+  encode(message: AssistantTemplate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.description !== "") {
+      writer.uint32(26).string(message.description);
+    }
+    if (message.config !== undefined) {
+      Struct.encode(Struct.wrap(message.config), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AssistantTemplate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAssistantTemplate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.config = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AssistantTemplate {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      config: isObject(object.config) ? object.config : undefined,
+    };
+  },
+
+  toJSON(message: AssistantTemplate): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.config !== undefined) {
+      obj.config = message.config;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AssistantTemplate>): AssistantTemplate {
+    return AssistantTemplate.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AssistantTemplate>): AssistantTemplate {
+    const message = createBaseAssistantTemplate();
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.description = object.description ?? "";
+    message.config = object.config ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListAssistantTemplatesResponse(): ListAssistantTemplatesResponse {
+  return { templates: [] };
+}
+
+export const ListAssistantTemplatesResponse: MessageFns<ListAssistantTemplatesResponse> = {
+  encode(message: ListAssistantTemplatesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.templates) {
+      AssistantTemplate.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAssistantTemplatesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAssistantTemplatesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.templates.push(AssistantTemplate.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAssistantTemplatesResponse {
+    return {
+      templates: globalThis.Array.isArray(object?.templates)
+        ? object.templates.map((e: any) => AssistantTemplate.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListAssistantTemplatesResponse): unknown {
+    const obj: any = {};
+    if (message.templates?.length) {
+      obj.templates = message.templates.map((e) => AssistantTemplate.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAssistantTemplatesResponse>): ListAssistantTemplatesResponse {
+    return ListAssistantTemplatesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAssistantTemplatesResponse>): ListAssistantTemplatesResponse {
+    const message = createBaseListAssistantTemplatesResponse();
+    message.templates = object.templates?.map((e) => AssistantTemplate.fromPartial(e)) || [];
+    return message;
+  },
+};
 
 function createBasePhoneNumber(): PhoneNumber {
   return { number: "", provider: "", assistantId: "", createdAt: undefined };
@@ -4213,6 +5968,78 @@ export const VoiceServiceService = {
       Buffer.from(AnswerInboundResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AnswerInboundResponse => AnswerInboundResponse.decode(value),
   },
+  /**
+   * The assistants directory: each assistant lives on its provider; Parley keeps its id and
+   * versions its configuration. Provider refusals are ABORTED carrying the provider's message.
+   */
+  createAssistant: {
+    path: "/parley.voice.v1.VoiceService/CreateAssistant" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateAssistantRequest): Buffer =>
+      Buffer.from(CreateAssistantRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateAssistantRequest => CreateAssistantRequest.decode(value),
+    responseSerialize: (value: CreateAssistantResponse): Buffer =>
+      Buffer.from(CreateAssistantResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateAssistantResponse => CreateAssistantResponse.decode(value),
+  },
+  listAssistants: {
+    path: "/parley.voice.v1.VoiceService/ListAssistants" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAssistantsRequest): Buffer =>
+      Buffer.from(ListAssistantsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAssistantsRequest => ListAssistantsRequest.decode(value),
+    responseSerialize: (value: ListAssistantsResponse): Buffer =>
+      Buffer.from(ListAssistantsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAssistantsResponse => ListAssistantsResponse.decode(value),
+  },
+  getAssistant: {
+    path: "/parley.voice.v1.VoiceService/GetAssistant" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetAssistantRequest): Buffer => Buffer.from(GetAssistantRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetAssistantRequest => GetAssistantRequest.decode(value),
+    responseSerialize: (value: GetAssistantResponse): Buffer =>
+      Buffer.from(GetAssistantResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetAssistantResponse => GetAssistantResponse.decode(value),
+  },
+  /** An edit of the name or configuration updates the provider, then records a new version. */
+  updateAssistant: {
+    path: "/parley.voice.v1.VoiceService/UpdateAssistant" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateAssistantRequest): Buffer =>
+      Buffer.from(UpdateAssistantRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateAssistantRequest => UpdateAssistantRequest.decode(value),
+    responseSerialize: (value: UpdateAssistantResponse): Buffer =>
+      Buffer.from(UpdateAssistantResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateAssistantResponse => UpdateAssistantResponse.decode(value),
+  },
+  /** Removes the assistant from the directory (never from the provider); refused while in use. */
+  archiveAssistant: {
+    path: "/parley.voice.v1.VoiceService/ArchiveAssistant" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ArchiveAssistantRequest): Buffer =>
+      Buffer.from(ArchiveAssistantRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ArchiveAssistantRequest => ArchiveAssistantRequest.decode(value),
+    responseSerialize: (value: ArchiveAssistantResponse): Buffer =>
+      Buffer.from(ArchiveAssistantResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ArchiveAssistantResponse => ArchiveAssistantResponse.decode(value),
+  },
+  listAssistantTemplates: {
+    path: "/parley.voice.v1.VoiceService/ListAssistantTemplates" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAssistantTemplatesRequest): Buffer =>
+      Buffer.from(ListAssistantTemplatesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAssistantTemplatesRequest => ListAssistantTemplatesRequest.decode(value),
+    responseSerialize: (value: ListAssistantTemplatesResponse): Buffer =>
+      Buffer.from(ListAssistantTemplatesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAssistantTemplatesResponse =>
+      ListAssistantTemplatesResponse.decode(value),
+  },
 } as const;
 
 export interface VoiceServiceServer extends UntypedServiceImplementation {
@@ -4245,6 +6072,18 @@ export interface VoiceServiceServer extends UntypedServiceImplementation {
   resolveInbound: handleUnaryCall<ResolveInboundRequest, ResolveInboundResponse>;
   /** The assistant, and the workspace's profile as its variables, for an inbound call. */
   answerInbound: handleUnaryCall<AnswerInboundRequest, AnswerInboundResponse>;
+  /**
+   * The assistants directory: each assistant lives on its provider; Parley keeps its id and
+   * versions its configuration. Provider refusals are ABORTED carrying the provider's message.
+   */
+  createAssistant: handleUnaryCall<CreateAssistantRequest, CreateAssistantResponse>;
+  listAssistants: handleUnaryCall<ListAssistantsRequest, ListAssistantsResponse>;
+  getAssistant: handleUnaryCall<GetAssistantRequest, GetAssistantResponse>;
+  /** An edit of the name or configuration updates the provider, then records a new version. */
+  updateAssistant: handleUnaryCall<UpdateAssistantRequest, UpdateAssistantResponse>;
+  /** Removes the assistant from the directory (never from the provider); refused while in use. */
+  archiveAssistant: handleUnaryCall<ArchiveAssistantRequest, ArchiveAssistantResponse>;
+  listAssistantTemplates: handleUnaryCall<ListAssistantTemplatesRequest, ListAssistantTemplatesResponse>;
 }
 
 export interface VoiceServiceClient extends Client {
@@ -4458,6 +6297,102 @@ export interface VoiceServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: AnswerInboundResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The assistants directory: each assistant lives on its provider; Parley keeps its id and
+   * versions its configuration. Provider refusals are ABORTED carrying the provider's message.
+   */
+  createAssistant(
+    request: CreateAssistantRequest,
+    callback: (error: ServiceError | null, response: CreateAssistantResponse) => void,
+  ): ClientUnaryCall;
+  createAssistant(
+    request: CreateAssistantRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateAssistantResponse) => void,
+  ): ClientUnaryCall;
+  createAssistant(
+    request: CreateAssistantRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateAssistantResponse) => void,
+  ): ClientUnaryCall;
+  listAssistants(
+    request: ListAssistantsRequest,
+    callback: (error: ServiceError | null, response: ListAssistantsResponse) => void,
+  ): ClientUnaryCall;
+  listAssistants(
+    request: ListAssistantsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAssistantsResponse) => void,
+  ): ClientUnaryCall;
+  listAssistants(
+    request: ListAssistantsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAssistantsResponse) => void,
+  ): ClientUnaryCall;
+  getAssistant(
+    request: GetAssistantRequest,
+    callback: (error: ServiceError | null, response: GetAssistantResponse) => void,
+  ): ClientUnaryCall;
+  getAssistant(
+    request: GetAssistantRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetAssistantResponse) => void,
+  ): ClientUnaryCall;
+  getAssistant(
+    request: GetAssistantRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetAssistantResponse) => void,
+  ): ClientUnaryCall;
+  /** An edit of the name or configuration updates the provider, then records a new version. */
+  updateAssistant(
+    request: UpdateAssistantRequest,
+    callback: (error: ServiceError | null, response: UpdateAssistantResponse) => void,
+  ): ClientUnaryCall;
+  updateAssistant(
+    request: UpdateAssistantRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateAssistantResponse) => void,
+  ): ClientUnaryCall;
+  updateAssistant(
+    request: UpdateAssistantRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateAssistantResponse) => void,
+  ): ClientUnaryCall;
+  /** Removes the assistant from the directory (never from the provider); refused while in use. */
+  archiveAssistant(
+    request: ArchiveAssistantRequest,
+    callback: (error: ServiceError | null, response: ArchiveAssistantResponse) => void,
+  ): ClientUnaryCall;
+  archiveAssistant(
+    request: ArchiveAssistantRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ArchiveAssistantResponse) => void,
+  ): ClientUnaryCall;
+  archiveAssistant(
+    request: ArchiveAssistantRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ArchiveAssistantResponse) => void,
+  ): ClientUnaryCall;
+  listAssistantTemplates(
+    request: ListAssistantTemplatesRequest,
+    callback: (error: ServiceError | null, response: ListAssistantTemplatesResponse) => void,
+  ): ClientUnaryCall;
+  listAssistantTemplates(
+    request: ListAssistantTemplatesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAssistantTemplatesResponse) => void,
+  ): ClientUnaryCall;
+  listAssistantTemplates(
+    request: ListAssistantTemplatesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAssistantTemplatesResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,156 @@
+// For the gateway's tests: the real gateway in front of the real leads, voice and whatsapp services
+// and the provider simulator, on databases and a subject prefix of this run.
+import assert from "node:assert/strict";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { deleteStreams } from "@parley/bus";
+import { Keyring } from "@parley/crypto";
+import { startLeadsService } from "@parley/leads-service/app";
+import { cleanup, createTestDatabase, freePort, NATS_URL, requireNats, uniqueId } from "@parley/testing";
+import { buildSimulator } from "@parley/tool-simulator/app";
+import { startVoiceService } from "@parley/voice-service/app";
+import { startWhatsAppService } from "@parley/whatsapp-service/app";
+import { startGateway } from "./app";
+
+export const ADMIN = "test-admin-token-0123456789";
+export const RECORDING_SECRET = "recording-link-secret-for-tests-0123456789";
+
+export interface Res {
+  status: number;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  raw?: string;
+}
+
+export interface TestStack {
+  base: string;
+  leadsGrpc: string;
+  voiceDbUrl: string;
+  prefix: string;
+  sim: Awaited<ReturnType<typeof buildSimulator>>;
+  simUrl: string;
+  /** The keyring voice seals integrations with (PARLEY_ENCRYPTION_KEYS). */
+  encryptionKeys: string;
+  call(method: string, path: string, options?: RequestOptions): Promise<Res>;
+  newWorkspace(name?: string): Promise<{ id: string; key: string }>;
+  /** A workspace (UTC) whose calling hours are always open, so calls are never refused by the clock. */
+  allDayWorkspace(settings?: Record<string, unknown>): Promise<{ id: string; key: string }>;
+  callableLead(key: string, phone: string): Promise<string>;
+  /** The call once ended, and for an answered call also its report (transcript), which may follow the end. */
+  untilEnded(key: string, id: string): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** Starts everything; stopped by the file's cleanup hooks. */
+export async function startTestStack(): Promise<TestStack> {
+  await requireNats();
+  const prefix = uniqueId();
+  // Registered first, so it runs last: after every service has stopped using the streams.
+  cleanup(async () => {
+    const nc = await connect({ servers: NATS_URL });
+    await deleteStreams(await jetstreamManager(nc), prefix);
+    await nc.close();
+  });
+  const leads = await startLeadsService({ DATABASE_URL: await createTestDatabase("gw_leads"), PARLEY_SUBJECT_PREFIX: prefix, GRPC_PORT: "0", HTTP_PORT: "0", LOG_LEVEL: "silent" });
+  cleanup(() => leads.stop());
+  const voiceDbUrl = await createTestDatabase("gw_voice");
+  // Chosen first: providers (the simulator) and voice must know where the gateway will listen.
+  const gatewayPort = await freePort();
+  const sim = await buildSimulator({ parleyUrl: `http://127.0.0.1:${gatewayPort}` });
+  const simUrl = await sim.app.listen({ port: 0, host: "127.0.0.1" });
+  cleanup(() => sim.app.close());
+  const encryptionKeys = Keyring.generateEntry("k1");
+  const channel = { PARLEY_SUBJECT_PREFIX: prefix, GRPC_PORT: "0", HTTP_PORT: "0", LOG_LEVEL: "silent", PARLEY_ENCRYPTION_KEYS: encryptionKeys };
+  const voice = await startVoiceService({
+    ...channel,
+    DATABASE_URL: voiceDbUrl,
+    LEADS_GRPC_ADDR: leads.grpcAddress,
+    VAPI_BASE_URL: `${simUrl}/vapi`,
+    BOLNA_BASE_URL: `${simUrl}/bolna`,
+    RETELL_BASE_URL: `${simUrl}/retell`,
+    VOICE_SANDBOX: "true",
+    PARLEY_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
+    // Calls whose webhooks never come are read back after 1.5 s here (10 min by default).
+    VOICE_RECONCILE_INTERVAL_MS: "200",
+    VOICE_STUCK_AFTER_MS: "1500",
+  });
+  cleanup(() => voice.stop());
+  const whatsapp = await startWhatsAppService({ ...channel, DATABASE_URL: await createTestDatabase("gw_whatsapp") });
+  cleanup(() => whatsapp.stop());
+  const gateway = await startGateway({
+    DATABASE_URL: await createTestDatabase("gw"),
+    GATEWAY_PORT: String(gatewayPort),
+    PARLEY_ADMIN_TOKEN: ADMIN,
+    RECORDING_LINK_SECRET: RECORDING_SECRET,
+    PARLEY_SUBJECT_PREFIX: prefix,
+    LEADS_GRPC_ADDR: leads.grpcAddress,
+    VOICE_GRPC_ADDR: voice.grpcAddress,
+    WHATSAPP_GRPC_ADDR: whatsapp.grpcAddress,
+    RATE_LIMIT_PER_MINUTE: "1000",
+    BODY_LIMIT_BYTES: "4096",
+    LOG_LEVEL: "silent",
+  });
+  cleanup(() => gateway.stop());
+  const base = gateway.url;
+
+  async function call(method: string, path: string, { token, body, headers = {}, raw }: RequestOptions = {}): Promise<Res> {
+    const res = await fetch(base + path, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined || raw !== undefined ? { "content-type": "application/json" } : {}),
+        ...headers,
+      },
+      body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+  }
+
+  async function newWorkspace(name = "Acme") {
+    const res = await call("POST", "/v1/workspaces", { token: ADMIN, body: { name, timezone: "Europe/Madrid", settings: { default_country: "ES" } } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return { id: res.body.workspace.id as string, key: res.body.api_key.secret as string };
+  }
+
+  async function allDayWorkspace(extra: Record<string, unknown> = {}) {
+    const res = await call("POST", "/v1/workspaces", {
+      token: ADMIN,
+      body: { name: "Dialer", timezone: "UTC", settings: { calling_hours: { start: "00:00", end: "24:00" }, days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...extra } },
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return { id: res.body.workspace.id as string, key: res.body.api_key.secret as string };
+  }
+
+  async function callableLead(key: string, phone: string) {
+    const res = await call("POST", "/v1/leads", { token: key, body: { phone, name: "Grace" } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res.body.id as string;
+  }
+
+  async function untilEnded(key: string, id: string) {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const res = await call("GET", `/v1/calls/${id}`, { token: key });
+      if (res.body.status === "ended" && (res.body.ended_reason !== "completed" || res.body.transcript)) return res.body;
+      if (Date.now() > deadline) throw new Error(`call ${id} still ${res.body.status}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  return { base, leadsGrpc: leads.grpcAddress, voiceDbUrl, prefix, sim, simUrl, encryptionKeys, call, newWorkspace, allDayWorkspace, callableLead, untilEnded };
+}
+
+export function assertProblem(res: Res, status: number): void {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.match(res.headers.get("content-type") ?? "", /^application\/problem\+json/);
+  assert.equal(res.body.status, status);
+  assert.equal(typeof res.body.title, "string");
+  assert.equal(typeof res.body.detail, "string");
+  assert.ok(!JSON.stringify(res.body).includes("    at "), "no stack trace");
+}
