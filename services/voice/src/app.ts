@@ -74,7 +74,7 @@ export function startVoiceService(env: NodeJS.ProcessEnv = process.env): Promise
         grpc.add(voiceV1.VoiceServiceService, "parley.voice.v1.VoiceService", {
           ...optOutProjectionRpc(db),
           ...integrationRpcs(integrations),
-          ...verifyWebhookRpc(integrations, { enabled: config.VOICE_SANDBOX, vapiWebhookSecret: SANDBOX_WEBHOOK_SECRET, retellApiKey: "sandbox" }),
+          ...verifyWebhookRpc(integrations, { enabled: config.VOICE_SANDBOX, webhookSecret: SANDBOX_WEBHOOK_SECRET, retellApiKey: "sandbox" }),
           ...callRpcs(calls),
           handleToolCalls: (req) => tools.handle(req),
           ...inboundRpcs(db, leads.call, assistants),

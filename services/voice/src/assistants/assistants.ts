@@ -155,14 +155,18 @@ export class AssistantsDomain {
   }
 
   /**
-   * The assistant a call dials: a directory id (asst_…), a provider's own id as given, or the
-   * workspace's default assistant when none is named. Undefined when there is nothing to choose.
+   * The assistant a call dials: a directory id (asst_…), a provider's own id as given, or when none
+   * is named the workspace's default — or, for a call on another provider, its newest assistant
+   * there. Undefined when there is nothing to choose.
    */
-  async forCall(workspaceId: string, requested?: string): Promise<CallAssistant | undefined> {
+  async forCall(workspaceId: string, requested?: string, provider?: string): Promise<CallAssistant | undefined> {
     if (requested && !requested.startsWith("asst_")) return { assistantId: requested, providerAssistantId: requested };
     const a = requested
       ? await this.db.assistant.findFirst({ where: { id: requested, workspaceId, archivedAt: null } })
-      : await this.db.assistant.findFirst({ where: { workspaceId, isDefault: true, archivedAt: null } });
+      : await this.db.assistant.findFirst({
+          where: { workspaceId, archivedAt: null, ...(provider ? { provider } : { isDefault: true }) },
+          orderBy: [{ isDefault: "desc" }, { id: "desc" }],
+        });
     if (requested && !a) throw new ValidationError(`no assistant ${requested} in this workspace`, [{ path: "assistant_id", message: "not found (or archived)" }]);
     return a ? { assistantId: a.id, providerAssistantId: a.providerAssistantId, provider: a.provider, version: a.currentVersion } : undefined;
   }

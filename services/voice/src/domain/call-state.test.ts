@@ -8,8 +8,9 @@ const at = (status: ProviderCall["status"], extra: Partial<ProviderCall> = {}): 
 
 test("any order of the same updates gives the same final facts", () => {
   const updates = [
-    at("ringing"),
-    at("in_progress", { answeredAt: new Date("2026-11-23T10:00:00Z") }),
+    // Bolna's early stages report zero talk time and cost: they must not erase the real figures.
+    at("ringing", { durationSeconds: 0, cost: 0 }),
+    at("in_progress", { answeredAt: new Date("2026-11-23T10:00:00Z"), durationSeconds: 0, cost: 0 }),
     at("ended", { endedReason: "completed", providerReason: "customer-ended-call", endedAt: new Date("2026-11-23T10:02:00Z"), durationSeconds: 120 }),
     at("ended", { endedReason: "completed", transcript: "AI: hi", recordingUrl: "https://r/1.wav", cost: 0.23 }),
   ];
@@ -21,6 +22,7 @@ test("any order of the same updates gives the same final facts", () => {
   assert.equal(inOrder.endedReason, "completed");
   assert.equal(inOrder.transcript, "AI: hi");
   assert.equal(inOrder.durationSeconds, 120);
+  assert.equal(inOrder.cost, 0.23);
 });
 
 test("status never moves backwards and the first ended reason stands", () => {

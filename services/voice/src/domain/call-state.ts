@@ -31,11 +31,18 @@ export function merge(current: CallFacts, update: ProviderCall): CallFacts {
     // Only the provider's own times: an invented one would make the result depend on arrival order.
     answeredAt: update.answeredAt ?? current.answeredAt,
     endedAt: update.endedAt ?? current.endedAt,
-    durationSeconds: current.durationSeconds ?? update.durationSeconds ?? null,
+    // Talk time and cost only grow during a call: the largest word wins, whenever it arrives
+    // (Bolna reports 0 for both until the call is done).
+    durationSeconds: largest(current.durationSeconds, update.durationSeconds),
     transcript: current.transcript || update.transcript || null,
     recordingUrl: current.recordingUrl ?? update.recordingUrl ?? null,
-    cost: update.cost ?? current.cost,
+    cost: largest(current.cost, update.cost),
   };
+}
+
+function largest(a: number | null, b: number | undefined): number | null {
+  if (b === undefined || b === null) return a;
+  return a === null ? b : Math.max(a, b);
 }
 
 export function changed(a: CallFacts, b: CallFacts): boolean {

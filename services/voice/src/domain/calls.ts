@@ -101,7 +101,7 @@ export class CallsDomain {
     if (!isWithinWindow(this.now(), window)) {
       throw new PreconditionError(`outside calling hours: ${window.start}–${window.end} ${timezone} on ${window.days.join(", ")}`, { calling_hours: window });
     }
-    const chosen = await this.assistants.forCall(workspaceId, input.assistantId);
+    const chosen = await this.assistants.forCall(workspaceId, input.assistantId, input.provider);
     if (chosen?.provider && input.provider && input.provider !== chosen.provider) {
       throw new ValidationError(`assistant ${chosen.assistantId} is a ${chosen.provider} assistant`, [{ path: "provider", message: `must be ${chosen.provider} (or omitted) for this assistant` }]);
     }

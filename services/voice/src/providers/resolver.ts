@@ -18,7 +18,7 @@ const SANDBOX_CREDENTIALS: Record<VoiceProviderKind, VoiceIntegration> = {
   retell: { kind: "retell", credentials: { apiKey: "sandbox", fromNumber: "+14155550000" } },
 };
 const SANDBOX_ASSISTANT = "sandbox-assistant";
-/** What the simulator signs sandbox webhooks with (Retell signs with the API key: "sandbox"). */
+/** What the simulator signs sandbox webhooks with, and Bolna's URL token (Retell signs with the API key: "sandbox"). */
 export const SANDBOX_WEBHOOK_SECRET = "sandbox-webhook-secret";
 
 const isKind = (k: string): k is VoiceProviderKind => (VOICE_PROVIDER_KINDS as readonly string[]).includes(k);
@@ -37,7 +37,7 @@ export class IntegrationProviderResolver implements ProviderResolver {
   private async integration(workspaceId: string, kind: VoiceProviderKind, configured: boolean): Promise<{ integration: VoiceIntegration; webhookSecret?: string }> {
     if (!configured) {
       if (!this.sandbox.enabled) throw new PreconditionError(`no ${kind} integration: PUT /v1/integrations/${kind} first`, { provider: kind });
-      return { integration: SANDBOX_CREDENTIALS[kind], webhookSecret: kind === "vapi" ? SANDBOX_WEBHOOK_SECRET : undefined };
+      return { integration: SANDBOX_CREDENTIALS[kind], webhookSecret: kind === "retell" ? undefined : SANDBOX_WEBHOOK_SECRET };
     }
     switch (kind) {
       case "vapi": {

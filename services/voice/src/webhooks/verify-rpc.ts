@@ -19,15 +19,17 @@ async function verdict(store: IntegrationStore, req: voiceV1.VerifyWebhookReques
 
 export interface SandboxSecrets {
   enabled: boolean;
-  vapiWebhookSecret: string;
+  /** Vapi's signing secret and Bolna's URL token. */
+  webhookSecret: string;
   retellApiKey: string;
 }
 
 /** Workspaces on the sandbox have no integration: their webhooks are signed with the sandbox's secrets. */
 function sandboxVerdict(req: voiceV1.VerifyWebhookRequest, sandbox: SandboxSecrets): Verdict {
   const body = Buffer.from(req.rawBody);
-  if (req.provider === "vapi") return verifyVapi(body, req.headers, sandbox.vapiWebhookSecret);
+  if (req.provider === "vapi") return verifyVapi(body, req.headers, sandbox.webhookSecret);
   if (req.provider === "retell") return verifyRetell(body, req.headers, sandbox.retellApiKey);
+  if (req.provider === "bolna") return verifyBolna(req.query, sandbox.webhookSecret);
   return { valid: false, reason: `no ${req.provider} integration for this workspace` };
 }
 

@@ -14,6 +14,11 @@ function checked(body: unknown): { agent: Json } | { missing: string } {
   return { agent: { agent_config: request.agent_config, ...(request.agent_prompts === undefined ? {} : { agent_prompts: request.agent_prompts }) } };
 }
 
+/** The webhook URL of a stored agent: Bolna posts each of that agent's executions there, unsigned. */
+export function bolnaAgentWebhookUrl(store: AssistantStore, agentId: string): string | undefined {
+  return str(obj(store.get("bolna", "agent", agentId)?.body.agent_config).webhook_url) || undefined;
+}
+
 function bolnaAgent(stored: StoredAssistant): Json {
   const config = obj(stored.body.agent_config);
   return {

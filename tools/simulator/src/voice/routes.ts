@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { AssistantStore } from "./assistants";
 import type { DialResult, SimCall, VoiceEngine, VoiceProviderName } from "./engine";
+import { bolnaAgentWebhookUrl } from "./bolna-agents";
 import { retellAgentWebhookUrl } from "./retell-agents";
 import { vapiAssistantServer } from "./vapi-assistants";
 import { authorised, bearer, obj, str, type Json } from "./wire";
@@ -84,6 +85,17 @@ export function bolnaExecution(c: SimCall): Json {
   };
 }
 
+/**
+ * The execution as Bolna posts it at one stage. At `call-disconnected` the line has dropped but
+ * post-processing has not run: no transcript, recording or cost yet.
+ */
+export function bolnaStage(c: SimCall, status: string): Json {
+  const execution: Json = { ...bolnaExecution(c), status };
+  if (status !== "call-disconnected") return execution;
+  const { total_cost: _cost, ...rest } = execution;
+  return { ...rest, transcript: "", telephony_data: { ...obj(execution.telephony_data), recording_url: null } };
+}
+
 // Retell: POST /v2/create-phone-call, GET /v2/get-call/{id}; registered → ongoing → ended.
 const RETELL_DISCONNECTION: Record<SimCall["outcome"], string> = {
   completed: "user_hangup",
@@ -158,12 +170,15 @@ export function registerVoiceRoutes(app: FastifyInstance, engine: VoiceEngine, a
   app.post("/bolna/call", async (request, reply) => {
     if (!authorised(request, reply, { message: "Unauthorized" })) return reply;
     const body = obj(request.body);
+    const webhookUrl = bolnaAgentWebhookUrl(assistants, str(body.agent_id));
     const result = engine.dial("bolna", {
       to: str(body.recipient_phone_number),
       from: str(body.from_phone_number),
       assistant: str(body.agent_id),
       variables: obj(body.user_data),
       metadata: {},
+      // Bolna posts the execution to the agent's webhook URL; an agent without one gets none.
+      ...(webhookUrl ? { webhook: { url: webhookUrl } } : {}),
     });
     if (result.kind !== "placed") return refusal(reply, result, (_status, message) => ({ message, status: "error" }));
     return reply.code(200).send({ message: "done", status: "queued", execution_id: result.call.id });

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import type { SimConfig } from "../config";
 import type { SimCall, VoiceEngine } from "./engine";
-import { retellCall, vapiCall } from "./routes";
+import { bolnaStage, retellCall, vapiCall } from "./routes";
 
 interface Delivery {
   url: string;
@@ -24,7 +24,8 @@ function shuffle<T>(items: T[]): T[] {
 /**
  * Sends each call's webhooks the way its provider does, signed the way it signs, in its order
  * (Vapi: status-update per status then end-of-call-report; Retell: call_started, call_ended,
- * call_analyzed). Test number 0106 sends every webhook three times in shuffled order at the end;
+ * call_analyzed; Bolna, unsigned: the execution at initiated, ringing, in-progress,
+ * call-disconnected and completed, or at its failure status). Test number 0106 sends every webhook three times in shuffled order at the end;
  * 0107 never sends the terminal ones.
  */
 export class WebhookSender {
@@ -64,6 +65,13 @@ export class WebhookSender {
       const ended = vapiCall(call) as Record<string, unknown>;
       const report = { type: "end-of-call-report", timestamp, call: ended, endedReason: ended.endedReason, startedAt: ended.startedAt, endedAt: ended.endedAt, cost: ended.cost, artifact: ended.artifact, analysis: ended.analysis };
       return [delivery({ message: status }), delivery({ message: report })];
+    }
+    if (call.provider === "bolna") {
+      if (call.status === "ringing") return [delivery(bolnaStage(call, "initiated")), delivery(bolnaStage(call, "ringing"))];
+      if (call.status === "in-progress") return [delivery(bolnaStage(call, "in-progress"))];
+      if (call.status !== "ended") return [];
+      if (!call.answeredAt) return [delivery(bolnaStage(call, call.outcome === "busy" ? "busy" : "no-answer"))];
+      return [delivery(bolnaStage(call, "call-disconnected")), delivery(bolnaStage(call, "completed"))];
     }
     if (call.provider === "retell") {
       if (call.status === "in-progress") return [delivery({ event: "call_started", call: retellCall(call) })];
