@@ -332,12 +332,7 @@ test("a single call through the sandbox provider: placed, its signed webhooks ap
   assert.deepEqual(listed.body.data.map((c: { id: string }) => c.id), [placed.body.id]);
 
   // leads applies voice.call_started / call_ended: the lead's timeline shows the call, once.
-  const deadline = Date.now() + 10_000;
-  let lead = (await call("GET", `/v1/leads/${leadId}`, { token: key })).body;
-  while (!lead.timeline.some((e: { kind: string }) => e.kind === "call_ended") && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    lead = (await call("GET", `/v1/leads/${leadId}`, { token: key })).body;
-  }
+  const lead = await stack.untilTimeline(key, leadId, "call_ended");
   const kinds = lead.timeline.map((e: { kind: string }) => e.kind);
   assert.deepEqual(kinds.filter((k: string) => k.startsWith("call_")), ["call_started", "call_ended"], kinds.join());
   assert.match(lead.timeline.find((e: { kind: string }) => e.kind === "call_ended").summary, /Call ended: completed/);
@@ -560,6 +555,43 @@ test("inbound calls: a registered number's assistant-request is answered with it
   assert.equal(answer.assistantId, "vapi-inbound-assistant");
   assert.deepEqual(answer.assistantOverrides.variableValues, { business: "Inbound Co", caller_number: "+14155550111", persona: "Sam from Inbound Co", offer: "a free audit", language: "en" });
   assert.equal((await request("+14155559999")).status, 401, "an unregistered number belongs to no workspace");
+
+  // The call is recorded, once, for the caller's lead (created for a new caller), and its webhooks apply to it.
+  assert.equal((await request("+14155559000")).status, 200, "Vapi may ask again");
+  const inbound = await call("GET", "/v1/calls", { token: key });
+  assert.equal(inbound.body.data.length, 1, JSON.stringify(inbound.body));
+  const [recorded] = inbound.body.data;
+  assert.deepEqual([recorded.direction, recorded.provider_call_id, recorded.assistant_id, recorded.to], ["inbound", "in_+14155559000", "vapi-inbound-assistant", "+14155559000"]);
+  const caller = await call("GET", `/v1/leads/${recorded.lead_id}`, { token: key });
+  assert.deepEqual([caller.body.phone, caller.body.source], ["+14155550111", "voice"]);
+  const report = JSON.stringify({
+    message: {
+      type: "end-of-call-report",
+      phoneNumber: { number: "+14155559000" },
+      call: { id: "in_+14155559000", type: "inboundPhoneCall" },
+      endedReason: "customer-ended-call",
+      startedAt: "2026-11-23T10:00:00Z",
+      endedAt: "2026-11-23T10:01:30Z",
+      cost: 0.12,
+      artifact: { transcript: "AI: Inbound Co, Sam speaking.\nUser: I'd like the free audit.", recordingUrl: "https://recordings.example/in.wav" },
+    },
+  });
+  const delivered = await fetch(`${base}/webhooks/vapi`, { method: "POST", headers: { "content-type": "application/json", "x-vapi-signature": createHmac("sha256", "sandbox-webhook-secret").update(report).digest("hex") }, body: report });
+  assert.equal(delivered.status, 200);
+  const ended = await untilEnded(key, recorded.id);
+  assert.deepEqual([ended.ended_reason, ended.duration_seconds, ended.cost], ["completed", 90, 0.12]);
+  assert.match(ended.transcript, /free audit/);
+  const callerTimeline = (await stack.untilTimeline(key, recorded.lead_id, "call_ended")).timeline;
+  assert.equal(callerTimeline.find((e: { kind: string }) => e.kind === "call_started")?.summary, "Called in (via vapi)");
+
+  // A number answered by a directory assistant: the provider's id of its current version.
+  const assistant = await call("POST", "/v1/assistants", { token: key, body: { template: "short_pitch" } });
+  assert.equal(assistant.status, 201, JSON.stringify(assistant.body));
+  assert.equal((await call("POST", "/v1/phone-numbers", { token: key, body: { number: "+14155559001", provider: "vapi", assistant_id: assistant.body.id } })).status, 201);
+  const viaDirectory = (await (await request("+14155559001")).json()) as { assistantId: string };
+  assert.equal(viaDirectory.assistantId, assistant.body.provider_assistant_id);
+  assertProblem(await call("POST", "/v1/phone-numbers", { token: key, body: { number: "+14155559002", provider: "vapi", assistant_id: "asst_unknown" } }), 400);
+  assert.equal((await fetch(`${base}/v1/phone-numbers/${encodeURIComponent("+14155559001")}`, { method: "DELETE", headers: { authorization: `Bearer ${key}` } })).status, 204);
 
   assert.equal((await fetch(`${base}/v1/phone-numbers/${encodeURIComponent("+14155559000")}`, { method: "DELETE", headers: { authorization: `Bearer ${key}` } })).status, 204);
   assert.deepEqual((await call("GET", "/v1/phone-numbers", { token: key })).body.data, []);

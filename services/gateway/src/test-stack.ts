@@ -44,6 +44,8 @@ export interface TestStack {
   callableLead(key: string, phone: string): Promise<string>;
   /** The call once ended, and for an answered call also its report (transcript), which may follow the end. */
   untilEnded(key: string, id: string): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** The lead once its timeline has an entry of this kind (events reach leads asynchronously). */
+  untilTimeline(key: string, leadId: string, kind: string): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 /** Starts everything; stopped by the file's cleanup hooks. */
@@ -143,7 +145,17 @@ export async function startTestStack(): Promise<TestStack> {
     }
   }
 
-  return { base, leadsGrpc: leads.grpcAddress, voiceDbUrl, prefix, sim, simUrl, encryptionKeys, call, newWorkspace, allDayWorkspace, callableLead, untilEnded };
+  async function untilTimeline(key: string, leadId: string, kind: string) {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const lead = (await call("GET", `/v1/leads/${leadId}`, { token: key })).body;
+      if (lead.timeline.some((e: { kind: string }) => e.kind === kind)) return lead;
+      if (Date.now() > deadline) throw new Error(`lead ${leadId}'s timeline has no ${kind}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  return { base, leadsGrpc: leads.grpcAddress, voiceDbUrl, prefix, sim, simUrl, encryptionKeys, call, newWorkspace, allDayWorkspace, callableLead, untilEnded, untilTimeline };
 }
 
 export function assertProblem(res: Res, status: number): void {

@@ -77,7 +77,7 @@ export function startVoiceService(env: NodeJS.ProcessEnv = process.env): Promise
           ...verifyWebhookRpc(integrations, { enabled: config.VOICE_SANDBOX, webhookSecret: SANDBOX_WEBHOOK_SECRET, retellApiKey: "sandbox" }),
           ...callRpcs(calls),
           handleToolCalls: (req) => tools.handle(req),
-          ...inboundRpcs(db, leads.call, assistants),
+          ...inboundRpcs({ db, leads: leads.call, assistants, calls, logger }),
           ...assistantRpcs(assistants),
         });
       },

@@ -56,6 +56,7 @@ export function callJson(c: voiceV1.Call) {
   return {
     id: c.id,
     lead_id: c.leadId,
+    direction: c.direction,
     campaign_id: orNull(c.campaignId),
     assistant_id: c.assistantId,
     provider: c.provider,

@@ -88,6 +88,7 @@ export const CallSchema = Type.Object(
   {
     id: Type.String(),
     lead_id: Type.String(),
+    direction: Type.String({ description: "outbound | inbound" }),
     campaign_id: Nullable(Type.String()),
     assistant_id: Type.String(),
     provider: Type.String(),

@@ -117,7 +117,7 @@ export async function webhookRoutes(root: FastifyInstance, deps: WebhookDeps): P
           const message = obj(body.message);
           const caller = str(obj(message.customer).number) || str(obj(obj(message.call).customer).number);
           try {
-            const answer = await deps.voice.answerInbound({ workspaceId, calledNumber: calledNumber(body), callerNumber: caller });
+            const answer = await deps.voice.answerInbound({ workspaceId, calledNumber: calledNumber(body), callerNumber: caller, providerCallId: str(obj(message.call).id) });
             return { assistantId: answer.assistantId, assistantOverrides: { variableValues: answer.variables } };
           } catch (err) {
             if (isDomainError(err) && err.kind === "not_found") return { error: "This number is not set up to take calls." };

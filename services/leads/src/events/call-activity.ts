@@ -70,7 +70,7 @@ function describe(event: InboundEvent): Activity {
   }
   if (event.type === "voice.call_started") {
     const s = events.CallStarted.decode(event.data);
-    return { workspaceId: s.workspaceId, leadId: s.leadId, kind: "call_started", summary: `Call placed via ${s.provider}`, data: { call_id: s.callId, provider: s.provider }, occurredAt: s.occurredAt ?? new Date(), status: "contacted" };
+    return { workspaceId: s.workspaceId, leadId: s.leadId, kind: "call_started", summary: s.direction === "inbound" ? `Called in (via ${s.provider})` : `Call placed via ${s.provider}`, data: { call_id: s.callId, provider: s.provider, direction: s.direction || "outbound" }, occurredAt: s.occurredAt ?? new Date(), status: "contacted" };
   }
   const e = events.CallEnded.decode(event.data);
   return {

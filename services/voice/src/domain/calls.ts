@@ -7,7 +7,7 @@ import { events, leadsV1 } from "@parley/proto";
 import type { Call, Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { ProviderCall, VoiceProvider, VoiceProviderKind } from "../providers/port";
 import { webhookEndpoint } from "../providers/webhook-endpoint";
-import type { AssistantsDomain } from "../assistants/assistants";
+import type { AssistantsDomain, CallAssistant } from "../assistants/assistants";
 import { profileVariables } from "./profile-variables";
 import { changed, merge, type CallFacts } from "./call-state";
 import { isWithinWindow } from "./calling-hours";
@@ -158,7 +158,7 @@ export class CallsDomain {
         domain: "voice",
         event: "call_started",
         workspaceId,
-        encode: (eventId, occurredAt) => events.CallStarted.encode({ eventId, occurredAt, workspaceId, callId: id, leadId, provider: resolved.kind, providerCallId, campaignId: "" }).finish(),
+        encode: (eventId, occurredAt) => events.CallStarted.encode({ eventId, occurredAt, workspaceId, callId: id, leadId, provider: resolved.kind, providerCallId, campaignId: "", direction: "outbound" }).finish(),
       });
       return call;
     });
@@ -171,6 +171,45 @@ export class CallsDomain {
    */
   async apply(callId: string, update: ProviderCall, source: UpdateSource): Promise<Call> {
     return this.db.$transaction((tx) => this.applyIn(tx, callId, update, source));
+  }
+
+  /**
+   * A lead calling a tenant's number, recorded when the provider asks who answers, so its webhooks
+   * find a call to apply to. Once per provider call. Inbound calls take no slot: the cap paces
+   * Parley's own dialing, and a caller is never turned away for it.
+   */
+  async recordInbound(input: { workspaceId: string; leadId: string; provider: VoiceProviderKind; providerCallId: string; calledNumber: string; assistant: CallAssistant }): Promise<Call> {
+    const { workspaceId, leadId, provider, providerCallId, assistant } = input;
+    return this.db.$transaction(async (tx) => {
+      const existing = await tx.call.findFirst({ where: { provider, providerCallId } });
+      if (existing) return existing;
+      const id = newId("call");
+      const now = this.now();
+      const call = await tx.call.create({
+        data: {
+          id,
+          workspaceId,
+          leadId,
+          direction: "inbound",
+          assistantId: assistant.assistantId,
+          providerAssistantId: assistant.providerAssistantId,
+          assistantVersion: assistant.version ?? null,
+          provider,
+          providerCallId,
+          status: "ringing",
+          toNumber: input.calledNumber,
+          lastEventAt: now,
+        },
+      });
+      await this.event(tx, id, "inbound", "ringing", "webhook", { provider_call_id: providerCallId });
+      await emitEvent(tx, {
+        domain: "voice",
+        event: "call_started",
+        workspaceId,
+        encode: (eventId, occurredAt) => events.CallStarted.encode({ eventId, occurredAt, workspaceId, callId: id, leadId, provider, providerCallId, campaignId: "", direction: "inbound" }).finish(),
+      });
+      return call;
+    });
   }
 
   /** The call a webhook speaks of: by our own id when echoed back, else by the provider's id. */

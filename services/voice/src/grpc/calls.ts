@@ -25,6 +25,7 @@ export function toCall(c: Call): voiceV1.Call {
     answeredAt: c.answeredAt ?? undefined,
     endedAt: c.endedAt ?? undefined,
     updatedAt: c.updatedAt,
+    direction: c.direction,
   };
 }
 

@@ -1,15 +1,35 @@
-import { ConflictError, NotFoundError, ValidationError } from "@parley/errors";
+import { ConflictError, DomainError, NotFoundError, ValidationError } from "@parley/errors";
+import type { Logger } from "@parley/logger";
 import type { voiceV1 } from "@parley/proto";
 import type { PhoneNumber, PrismaClient } from "../generated/prisma/client.ts";
 import type { AssistantsDomain } from "../assistants/assistants";
-import type { LeadsClient } from "../domain/calls";
+import type { CallsDomain, LeadsClient } from "../domain/calls";
 import { profileVariables } from "../domain/profile-variables";
-import { VOICE_PROVIDER_KINDS } from "../providers/port";
+import { VOICE_PROVIDER_KINDS, type VoiceProviderKind } from "../providers/port";
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const toMessage = (p: PhoneNumber): voiceV1.PhoneNumber => ({ number: p.number, provider: p.provider, assistantId: p.assistantId, createdAt: p.createdAt });
 
-export function inboundRpcs(db: PrismaClient, leads: LeadsClient, assistants: AssistantsDomain) {
+export interface InboundDeps {
+  db: PrismaClient;
+  leads: LeadsClient;
+  assistants: AssistantsDomain;
+  calls: CallsDomain;
+  logger: Logger;
+}
+
+/** The caller's lead: the existing one for this phone, or a new one (source voice). */
+async function callerLead(leads: LeadsClient, workspaceId: string, phone: string): Promise<string> {
+  try {
+    return (await leads.createLead({ workspaceId, phone, tags: [], source: "voice" })).lead!.id;
+  } catch (err) {
+    const existing = err instanceof DomainError && err.kind === "already_exists" ? err.details.existing_lead_id : undefined;
+    if (typeof existing === "string") return existing;
+    throw err;
+  }
+}
+
+export function inboundRpcs({ db, leads, assistants, calls, logger }: InboundDeps) {
   return {
     async putPhoneNumber(req: voiceV1.PutPhoneNumberRequest): Promise<voiceV1.PutPhoneNumberResponse> {
       const errors = [
@@ -48,7 +68,17 @@ export function inboundRpcs(db: PrismaClient, leads: LeadsClient, assistants: As
       const number = await db.phoneNumber.findFirst({ where: { number: req.calledNumber, workspaceId: req.workspaceId } });
       if (!number) throw new NotFoundError("phone number", req.calledNumber);
       const [{ workspace }, assistant] = await Promise.all([leads.getWorkspace({ workspaceId: req.workspaceId }), assistants.forCall(req.workspaceId, number.assistantId)]);
-      return { assistantId: assistant?.providerAssistantId ?? number.assistantId, variables: { ...profileVariables(workspace!), caller_number: req.callerNumber } };
+      const chosen = assistant ?? { assistantId: number.assistantId, providerAssistantId: number.assistantId };
+      if (req.providerCallId && req.callerNumber) {
+        // The caller is answered even if the record fails: a missed history beats a missed call.
+        try {
+          const leadId = await callerLead(leads, req.workspaceId, req.callerNumber);
+          await calls.recordInbound({ workspaceId: req.workspaceId, leadId, provider: number.provider as VoiceProviderKind, providerCallId: req.providerCallId, calledNumber: req.calledNumber, assistant: chosen });
+        } catch (err) {
+          logger.error({ err, workspace_id: req.workspaceId, provider_call_id: req.providerCallId }, "inbound call not recorded");
+        }
+      }
+      return { assistantId: chosen.providerAssistantId, variables: { ...profileVariables(workspace!), caller_number: req.callerNumber } };
     },
   };
 }

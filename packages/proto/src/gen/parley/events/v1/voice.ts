@@ -22,6 +22,8 @@ export interface CallStarted {
   provider: string;
   providerCallId: string;
   campaignId: string;
+  /** outbound, or inbound when the lead called a tenant's number. */
+  direction: string;
 }
 
 /** Subject voice.call_ended.<workspace_id>: the call reached its final state. Once per call. */
@@ -63,6 +65,7 @@ function createBaseCallStarted(): CallStarted {
     provider: "",
     providerCallId: "",
     campaignId: "",
+    direction: "",
   };
 }
 
@@ -91,6 +94,9 @@ export const CallStarted: MessageFns<CallStarted> = {
     }
     if (message.campaignId !== "") {
       writer.uint32(66).string(message.campaignId);
+    }
+    if (message.direction !== "") {
+      writer.uint32(74).string(message.direction);
     }
     return writer;
   },
@@ -172,6 +178,14 @@ export const CallStarted: MessageFns<CallStarted> = {
             message.campaignId = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.direction = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -222,6 +236,7 @@ export const CallStarted: MessageFns<CallStarted> = {
         : isSet(object.campaign_id)
         ? globalThis.String(object.campaign_id)
         : "",
+      direction: isSet(object.direction) ? globalThis.String(object.direction) : "",
     };
   },
 
@@ -251,6 +266,9 @@ export const CallStarted: MessageFns<CallStarted> = {
     if (message.campaignId !== "") {
       obj.campaignId = message.campaignId;
     }
+    if (message.direction !== "") {
+      obj.direction = message.direction;
+    }
     return obj;
   },
 
@@ -267,6 +285,7 @@ export const CallStarted: MessageFns<CallStarted> = {
     message.provider = object.provider ?? "";
     message.providerCallId = object.providerCallId ?? "";
     message.campaignId = object.campaignId ?? "";
+    message.direction = object.direction ?? "";
     return message;
   },
 };

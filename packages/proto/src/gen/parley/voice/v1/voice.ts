@@ -175,6 +175,8 @@ export interface AnswerInboundRequest {
   workspaceId: string;
   calledNumber: string;
   callerNumber: string;
+  /** The provider's id of the incoming call: Parley records the call under it. */
+  providerCallId: string;
 }
 
 export interface AnswerInboundResponse {
@@ -235,7 +237,11 @@ export interface Call {
   createdAt?: Date | undefined;
   answeredAt?: Date | undefined;
   endedAt?: Date | undefined;
-  updatedAt?: Date | undefined;
+  updatedAt?:
+    | Date
+    | undefined;
+  /** outbound or inbound. */
+  direction: string;
 }
 
 export interface CallEvent {
@@ -2760,7 +2766,7 @@ export const ResolveInboundResponse: MessageFns<ResolveInboundResponse> = {
 };
 
 function createBaseAnswerInboundRequest(): AnswerInboundRequest {
-  return { workspaceId: "", calledNumber: "", callerNumber: "" };
+  return { workspaceId: "", calledNumber: "", callerNumber: "", providerCallId: "" };
 }
 
 export const AnswerInboundRequest: MessageFns<AnswerInboundRequest> = {
@@ -2773,6 +2779,9 @@ export const AnswerInboundRequest: MessageFns<AnswerInboundRequest> = {
     }
     if (message.callerNumber !== "") {
       writer.uint32(26).string(message.callerNumber);
+    }
+    if (message.providerCallId !== "") {
+      writer.uint32(34).string(message.providerCallId);
     }
     return writer;
   },
@@ -2814,6 +2823,14 @@ export const AnswerInboundRequest: MessageFns<AnswerInboundRequest> = {
             message.callerNumber = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.providerCallId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2843,6 +2860,11 @@ export const AnswerInboundRequest: MessageFns<AnswerInboundRequest> = {
         : isSet(object.caller_number)
         ? globalThis.String(object.caller_number)
         : "",
+      providerCallId: isSet(object.providerCallId)
+        ? globalThis.String(object.providerCallId)
+        : isSet(object.provider_call_id)
+        ? globalThis.String(object.provider_call_id)
+        : "",
     };
   },
 
@@ -2857,6 +2879,9 @@ export const AnswerInboundRequest: MessageFns<AnswerInboundRequest> = {
     if (message.callerNumber !== "") {
       obj.callerNumber = message.callerNumber;
     }
+    if (message.providerCallId !== "") {
+      obj.providerCallId = message.providerCallId;
+    }
     return obj;
   },
 
@@ -2868,6 +2893,7 @@ export const AnswerInboundRequest: MessageFns<AnswerInboundRequest> = {
     message.workspaceId = object.workspaceId ?? "";
     message.calledNumber = object.calledNumber ?? "";
     message.callerNumber = object.callerNumber ?? "";
+    message.providerCallId = object.providerCallId ?? "";
     return message;
   },
 };
@@ -3514,6 +3540,7 @@ function createBaseCall(): Call {
     answeredAt: undefined,
     endedAt: undefined,
     updatedAt: undefined,
+    direction: "",
   };
 }
 
@@ -3578,6 +3605,9 @@ export const Call: MessageFns<Call> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(162).fork()).join();
+    }
+    if (message.direction !== "") {
+      writer.uint32(170).string(message.direction);
     }
     return writer;
   },
@@ -3755,6 +3785,14 @@ export const Call: MessageFns<Call> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.direction = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3845,6 +3883,7 @@ export const Call: MessageFns<Call> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      direction: isSet(object.direction) ? globalThis.String(object.direction) : "",
     };
   },
 
@@ -3910,6 +3949,9 @@ export const Call: MessageFns<Call> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.direction !== "") {
+      obj.direction = message.direction;
+    }
     return obj;
   },
 
@@ -3938,6 +3980,7 @@ export const Call: MessageFns<Call> = {
     message.answeredAt = object.answeredAt ?? undefined;
     message.endedAt = object.endedAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.direction = object.direction ?? "";
     return message;
   },
 };
