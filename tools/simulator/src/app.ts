@@ -1,6 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
+import { registerCalcomRoutes } from "./calcom/routes";
 import { SimConfigPatch } from "./config";
 import { SimState } from "./state";
 import { registerBolnaAgentRoutes } from "./voice/bolna-agents";
@@ -56,10 +57,12 @@ export async function buildSimulator(options: SimulatorOptions): Promise<{ app: 
   app.get("/_sim/assistants", { schema: { querystring: Type.Object({ provider: Type.Optional(Type.Union(VOICE_PROVIDERS.map((p) => Type.Literal(p)))) }) } }, async (request) => ({
     data: state.assistants.list(request.query.provider).map(({ provider, id, kind, name, body }) => ({ provider, id, kind, name, body })),
   }));
+  app.get("/_sim/calcom/bookings", async () => ({ data: state.calcom.list() }));
   registerVoiceRoutes(app, state.voice, state.assistants, options.parleyUrl);
   registerVapiAssistantRoutes(app, state.assistants);
   registerBolnaAgentRoutes(app, state.assistants);
   registerRetellAgentRoutes(app, state.assistants);
+  registerCalcomRoutes(app, state.calcom);
   app.addHook("onClose", async () => state.reset());
   await app.ready();
   return { app, state };

@@ -1,3 +1,4 @@
+import { CalcomCalendar } from "./calcom/calendar";
 import { applyPatch, defaultConfig, type SimConfig, type SimConfigPatch } from "./config";
 import { AssistantStore } from "./voice/assistants";
 import { VoiceEngine } from "./voice/engine";
@@ -9,6 +10,7 @@ export class SimState {
   readonly voice = new VoiceEngine(() => this.config);
   readonly webhooks = new WebhookSender(this.voice, () => this.config);
   readonly assistants = new AssistantStore();
+  readonly calcom = new CalcomCalendar();
   openaiRequests = 0;
 
   reset(): void {
@@ -16,6 +18,7 @@ export class SimState {
     this.voice.reset();
     this.webhooks.reset();
     this.assistants.reset();
+    this.calcom.reset();
     this.openaiRequests = 0;
   }
 
