@@ -469,55 +469,70 @@ test("auto_call_new_leads: a new lead is called once, through the same checks as
   assert.equal((await call("GET", `/v1/calls?lead_id=${notCalled}`, { token: quiet.key })).body.data.length, 0, "the setting is off by default");
 });
 
-test("in-call tools through a signed Vapi tool-calls webhook: availability, a booking, a refused conflicting booking, qualification, opt-out", async () => {
-  sim.state.configure({ ring_ms: 20, call_duration_ms: [3000, 3000] });
-  const { id: ws, key } = await allDayWorkspace();
-  const leadId = await callableLead(key, "+14155550196");
-  const placed = await call("POST", "/v1/calls", { token: key, body: { lead_id: leadId } });
-  assert.equal(placed.status, 201);
-  let n = 0;
-  const tool = async (name: string, args: unknown) => {
-    n += 1;
-    const body = JSON.stringify({ message: { type: "tool-calls", toolCallList: [{ id: `tc_${n}`, type: "function", function: { name, arguments: args } }], call: { id: placed.body.provider_call_id, metadata: { parley_call_id: placed.body.id, parley_workspace_id: ws } } } });
-    // Sandbox workspaces' Vapi webhooks are signed with the sandbox's secret.
-    const res = await fetch(`${base}/webhooks/vapi`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-vapi-signature": createHmac("sha256", "sandbox-webhook-secret").update(body).digest("hex") },
-      body,
-    });
-    assert.equal(res.status, 200);
-    const { results } = (await res.json()) as { results: { toolCallId: string; result: string }[] };
-    assert.equal(results[0]?.toolCallId, `tc_${n}`);
-    return JSON.parse(results[0]!.result) as Record<string, unknown>;
-  };
+for (const calendar of ["builtin", "calcom"] as const) {
+  test(`in-call tools through a signed Vapi tool-calls webhook (${calendar} calendar): availability, a booking, a refused conflicting booking, qualification, opt-out`, async () => {
+    sim.state.configure({ ring_ms: 20, call_duration_ms: [3000, 3000] });
+    const { id: ws, key } = await allDayWorkspace();
+    if (calendar === "calcom") assert.equal((await call("PUT", "/v1/integrations/calcom", { token: key, body: { api_key: "cal_live_x", event_type_id: 42 } })).status, 200);
+    const leadId = await callableLead(key, calendar === "calcom" ? "+14155550296" : "+14155550196");
+    const placed = await call("POST", "/v1/calls", { token: key, body: { lead_id: leadId } });
+    assert.equal(placed.status, 201);
+    let n = 0;
+    const tool = async (name: string, args: unknown) => {
+      n += 1;
+      const body = JSON.stringify({ message: { type: "tool-calls", toolCallList: [{ id: `tc_${n}`, type: "function", function: { name, arguments: args } }], call: { id: placed.body.provider_call_id, metadata: { parley_call_id: placed.body.id, parley_workspace_id: ws } } } });
+      // Sandbox workspaces' Vapi webhooks are signed with the sandbox's secret.
+      const res = await fetch(`${base}/webhooks/vapi`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-vapi-signature": createHmac("sha256", "sandbox-webhook-secret").update(body).digest("hex") },
+        body,
+      });
+      assert.equal(res.status, 200);
+      const { results } = (await res.json()) as { results: { toolCallId: string; result: string }[] };
+      assert.equal(results[0]?.toolCallId, `tc_${n}`);
+      return JSON.parse(results[0]!.result) as Record<string, unknown>;
+    };
 
-  const availability = await tool("check_availability", { count: 2 });
-  assert.equal(availability.ok, true);
-  const [slot] = availability.slots as string[];
-  assert.ok(slot && Date.parse(slot) > Date.now());
-  const booked = await tool("book_appointment", { start: slot, notes: "demo" });
-  assert.equal(booked.ok, true, JSON.stringify(booked));
-  const conflict = await tool("book_appointment", { start: slot });
-  assert.equal(conflict.ok, false);
-  assert.match(String(conflict.error), /already booked/);
-  assert.ok(!(conflict.alternatives as string[]).includes(slot!));
-  assert.ok(!((await tool("check_availability", { count: 3 })).slots as string[]).includes(slot!), "the booked slot is no longer offered");
-  assert.deepEqual(await tool("record_qualification", { answers: { budget: "5k", timeline: "Q1" } }), { ok: true, recorded: ["budget", "timeline"] });
-  assert.equal((await tool("book_appointment", { start: "yesterday" })).ok, false);
-  assert.equal((await tool("teleport", {})).ok, false);
+    const availability = await tool("check_availability", { count: 2 });
+    assert.equal(availability.ok, true);
+    const [slot] = availability.slots as string[];
+    assert.ok(slot && Date.parse(slot) > Date.now());
+    const booked = await tool("book_appointment", { start: slot, notes: "demo" });
+    assert.equal(booked.ok, true, JSON.stringify(booked));
+    const conflict = await tool("book_appointment", { start: slot });
+    assert.equal(conflict.ok, false);
+    assert.match(String(conflict.error), /already booked/);
+    assert.ok(!(conflict.alternatives as string[]).includes(slot!));
+    assert.ok(!((await tool("check_availability", { count: 3 })).slots as string[]).includes(slot!), "the booked slot is no longer offered");
+    assert.deepEqual(await tool("record_qualification", { answers: { budget: "5k", timeline: "Q1" } }), { ok: true, recorded: ["budget", "timeline"] });
+    assert.equal((await tool("book_appointment", { start: "yesterday" })).ok, false);
+    assert.equal((await tool("teleport", {})).ok, false);
 
-  const deadline = Date.now() + 10_000;
-  let lead = (await call("GET", `/v1/leads/${leadId}`, { token: key })).body;
-  while (lead.status !== "meeting_booked" && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    lead = (await call("GET", `/v1/leads/${leadId}`, { token: key })).body;
-  }
-  assert.equal(lead.status, "meeting_booked");
-  assert.ok(lead.timeline.some((e: { kind: string }) => e.kind === "meeting_booked"));
+    const deadline = Date.now() + 10_000;
+    let lead = (await call("GET", `/v1/leads/${leadId}`, { token: key })).body;
+    while (lead.status !== "meeting_booked" && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      lead = (await call("GET", `/v1/leads/${leadId}`, { token: key })).body;
+    }
+    assert.equal(lead.status, "meeting_booked");
+    assert.ok(lead.timeline.some((e: { kind: string }) => e.kind === "meeting_booked"));
 
-  assert.equal((await tool("opt_out", { reason: "asked not to be called" })).ok, true);
-  assert.deepEqual((await call("GET", `/v1/leads/${leadId}`, { token: key })).body.opted_out, { voice: true, whatsapp: true });
-});
+    assert.equal((await tool("opt_out", { reason: "asked not to be called" })).ok, true);
+    assert.deepEqual((await call("GET", `/v1/leads/${leadId}`, { token: key })).body.opted_out, { voice: true, whatsapp: true });
+
+    const appointments = await voiceDb((db) => db.query<{ calendar: string; external_id: string | null }>("select calendar, external_id from appointments where lead_id = $1", [leadId]));
+    assert.equal(appointments.rows.length, 1);
+    assert.equal(appointments.rows[0]?.calendar, calendar);
+    if (calendar === "calcom") {
+      // The meeting is on the tenant's Cal.com, booked once, for the lead, at the slot Cal.com offered.
+      const { data } = (await (await fetch(`${simUrl}/_sim/calcom/bookings`)).json()) as { data: Record<string, any>[] }; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const mine = data.filter((b) => b.metadata?.parley_lead_id === leadId);
+      assert.equal(mine.length, 1, JSON.stringify(data));
+      assert.deepEqual([mine[0]?.uid, mine[0]?.start, mine[0]?.eventTypeId, mine[0]?.attendees[0].phoneNumber], [appointments.rows[0]?.external_id, new Date(slot!).toISOString(), 42, "+14155550296"]);
+      assert.match(mine[0]?.attendees[0].email, /@no-email\.parley\.invalid$/, "Cal.com needs an email; a lead without one gets an address that reaches no one");
+    }
+  });
+}
 
 test("test numbers 0108 and 0109: the simulated assistant books a meeting, or opts the callee out, through the tools", async () => {
   sim.state.configure({ ring_ms: 20, call_duration_ms: [600, 700] });

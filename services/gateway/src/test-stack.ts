@@ -75,6 +75,7 @@ export async function startTestStack(): Promise<TestStack> {
     VAPI_BASE_URL: `${simUrl}/vapi`,
     BOLNA_BASE_URL: `${simUrl}/bolna`,
     RETELL_BASE_URL: `${simUrl}/retell`,
+    CALCOM_BASE_URL: `${simUrl}/calcom`,
     VOICE_SANDBOX: "true",
     PARLEY_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
     // Calls whose webhooks never come are read back after 1.5 s here (10 min by default).

@@ -14,6 +14,7 @@ import { CallsDomain } from "./domain/calls";
 import { autoCallConsumer } from "./domain/auto-call";
 import { CallReconciler } from "./domain/reconciler";
 import { callRpcs } from "./grpc/calls";
+import { Calendars } from "./tools/calendars";
 import { CallTools } from "./tools/tools";
 import { inboundRpcs } from "./inbound/phone-numbers";
 import { REAL_BASE_URLS } from "./providers/factory";
@@ -32,6 +33,7 @@ const voiceEnv = {
   VAPI_BASE_URL: envTypes.url(REAL_BASE_URLS.vapi),
   BOLNA_BASE_URL: envTypes.url(REAL_BASE_URLS.bolna),
   RETELL_BASE_URL: envTypes.url(REAL_BASE_URLS.retell),
+  CALCOM_BASE_URL: envTypes.url("https://api.cal.com"),
   VOICE_PROVIDER_TIMEOUT_MS: envTypes.int(10_000, 100),
   PARLEY_PUBLIC_URL: envTypes.url("http://127.0.0.1:8080"),
   VOICE_SANDBOX: envTypes.bool(false),
@@ -60,7 +62,8 @@ export function startVoiceService(env: NodeJS.ProcessEnv = process.env): Promise
         );
         const assistants = new AssistantsDomain(db, providers, config.PARLEY_PUBLIC_URL, logger);
         const calls = new CallsDomain(db, leads.call, providers, assistants, { globalCap: config.VOICE_GLOBAL_CAP, publicUrl: config.PARLEY_PUBLIC_URL });
-        const tools = new CallTools(db, leads.call, logger);
+        const calendars = new Calendars(db, integrations, { calcomBaseUrl: config.CALCOM_BASE_URL, timeoutMs: config.VOICE_PROVIDER_TIMEOUT_MS });
+        const tools = new CallTools(db, leads.call, calendars, logger);
         consume(webhookConsumer(calls));
         consume(autoCallConsumer(calls, leads.call, logger));
         const reconciler = new CallReconciler(db, calls, providers, { intervalMs: config.VOICE_RECONCILE_INTERVAL_MS, stuckAfterMs: config.VOICE_STUCK_AFTER_MS, giveUpAfterMs: config.VOICE_GIVE_UP_AFTER_MS }, logger);

@@ -94,6 +94,7 @@ export function startStackProcesses(options: StackOptions): Stack {
       VAPI_BASE_URL: `${simulatorUrl}/vapi`,
       BOLNA_BASE_URL: `${simulatorUrl}/bolna`,
       RETELL_BASE_URL: `${simulatorUrl}/retell`,
+      CALCOM_BASE_URL: `${simulatorUrl}/calcom`,
       PARLEY_PUBLIC_URL: `http://127.0.0.1:${ports.gateway}`,
       // Locally, a call whose webhooks are lost (test number …0107, or Bolna's unsigned sandbox) is
       // read back after seconds rather than the production default of ten minutes.

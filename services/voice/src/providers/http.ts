@@ -1,8 +1,8 @@
 import { CapacityError, DependencyUnavailableError, UpstreamError } from "@parley/errors";
-import type { VoiceProviderKind } from "./port";
 
 export interface ProviderHttpOptions {
-  provider: VoiceProviderKind;
+  /** Named in errors and their details. */
+  provider: string;
   baseUrl: string;
   apiKey: string;
   timeoutMs?: number;
@@ -23,6 +23,9 @@ function providerMessage(body: unknown, fallback: string): string {
       const v = b[key];
       if (typeof v === "string" && v) return v;
       if (Array.isArray(v) && v.length) return v.map(String).join("; ");
+      // Cal.com nests it: { error: { code, message } }.
+      const nested = v && typeof v === "object" ? (v as Record<string, unknown>).message : undefined;
+      if (typeof nested === "string" && nested) return nested;
     }
   }
   return typeof body === "string" && body ? body.slice(0, 500) : fallback;
@@ -47,14 +50,14 @@ export class ProviderHttp {
     this.fetch = options.fetch ?? fetch;
   }
 
-  async request<T>(method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE", path: string, body: unknown, retry: RetryPolicy): Promise<T> {
+  async request<T>(method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE", path: string, body: unknown, retry: RetryPolicy, headers: Record<string, string> = {}): Promise<T> {
     const { provider } = this.options;
     for (let attempt = 1; ; attempt++) {
       let res: Response;
       try {
         res = await this.fetch(new URL(path.replace(/^\//, ""), this.options.baseUrl.replace(/\/?$/, "/")), {
           method,
-          headers: { authorization: `Bearer ${this.options.apiKey}`, accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) },
+          headers: { authorization: `Bearer ${this.options.apiKey}`, accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(this.timeoutMs),
         });

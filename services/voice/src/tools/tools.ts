@@ -1,27 +1,16 @@
 // The assistant's tools during a call. Each answers with a JSON object the assistant reads back;
 // a tool that cannot do what was asked says so in its result (the call goes on), never by failing.
 import { z } from "zod";
-import { emitEvent } from "@parley/bus";
-import { newId } from "@parley/ids";
 import type { Logger } from "@parley/logger";
 import { counter } from "@parley/metrics";
-import { events, leadsV1, type voiceV1 } from "@parley/proto";
+import { leadsV1, type voiceV1 } from "@parley/proto";
 import type { Call, Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { LeadsClient } from "../domain/calls";
-import { isWithinWindow } from "../domain/calling-hours";
+import { SLOT_MINUTES, type Hours } from "./calendar";
+import type { Calendars } from "./calendars";
 
 type Result = Record<string, unknown>;
 const toolCalls = counter("parley_voice_tool_calls_total", "Assistant tool calls answered", ["tool", "outcome"]);
-
-const SLOT_MINUTES = 30;
-const SEARCH_DAYS = 7;
-
-interface Hours {
-  timezone: string;
-  start: string;
-  end: string;
-  days: string[];
-}
 
 const bookArgs = z.object({
   start: z.string().refine((s) => !Number.isNaN(Date.parse(s)), "an ISO 8601 time, e.g. 2026-11-24T10:00:00-05:00"),
@@ -36,6 +25,7 @@ export class CallTools {
   constructor(
     private readonly db: PrismaClient,
     private readonly leads: LeadsClient,
+    private readonly calendars: Calendars,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -89,31 +79,12 @@ export class CallTools {
     return { timezone: workspace!.timezone, start: settings.calling_hours.start, end: settings.calling_hours.end, days: settings.days };
   }
 
-  private async overlapping(tx: Prisma.TransactionClient | PrismaClient, workspaceId: string, start: Date, end: Date) {
-    return tx.appointment.findFirst({ where: { workspaceId, startsAt: { lt: end }, endsAt: { gt: start } } });
-  }
-
-  /** The next free half-hour slots inside business hours, over the coming week. */
-  private async freeSlots(workspaceId: string, hours: Hours, from: Date, count: number, minutes = SLOT_MINUTES): Promise<string[]> {
-    const booked = await this.db.appointment.findMany({ where: { workspaceId, endsAt: { gt: from }, startsAt: { lt: new Date(from.getTime() + SEARCH_DAYS * 86_400_000) } } });
-    const slots: string[] = [];
-    const step = SLOT_MINUTES * 60_000;
-    for (let t = Math.ceil(from.getTime() / step) * step; slots.length < count && t < from.getTime() + SEARCH_DAYS * 86_400_000; t += step) {
-      const start = new Date(t);
-      const end = new Date(t + minutes * 60_000 - 1);
-      if (!isWithinWindow(start, hours) || !isWithinWindow(end, hours)) continue;
-      if (booked.some((a) => a.startsAt.getTime() < t + minutes * 60_000 && a.endsAt.getTime() > t)) continue;
-      slots.push(start.toISOString());
-    }
-    return slots;
-  }
-
   private async checkAvailability(args: unknown, call: Call): Promise<Result> {
     const parsed = availabilityArgs.safeParse(args);
     if (!parsed.success) return this.invalid(parsed.error);
     const from = parsed.data.from && !Number.isNaN(Date.parse(parsed.data.from)) ? new Date(Math.max(Date.parse(parsed.data.from), this.now().getTime())) : this.now();
-    const hours = await this.hours(call.workspaceId);
-    const slots = await this.freeSlots(call.workspaceId, hours, from, parsed.data.count);
+    const [hours, calendar] = await Promise.all([this.hours(call.workspaceId), this.calendars.forWorkspace(call.workspaceId)]);
+    const slots = await calendar.freeSlots(call.workspaceId, hours, from, parsed.data.count, SLOT_MINUTES);
     return { ok: true, slots, timezone: hours.timezone, duration_minutes: SLOT_MINUTES };
   }
 
@@ -121,28 +92,26 @@ export class CallTools {
     const parsed = bookArgs.safeParse(args);
     if (!parsed.success) return this.invalid(parsed.error);
     const start = new Date(parsed.data.start);
-    const end = new Date(start.getTime() + parsed.data.duration_minutes * 60_000);
+    const minutes = parsed.data.duration_minutes;
     if (start <= this.now()) return { ok: false, error: "That time has passed; offer a time in the future." };
-    const hours = await this.hours(call.workspaceId);
-    if (!isWithinWindow(start, hours) || !isWithinWindow(new Date(end.getTime() - 1), hours)) {
-      return { ok: false, error: "That time is outside business hours.", alternatives: await this.freeSlots(call.workspaceId, hours, start, 3, parsed.data.duration_minutes) };
-    }
-    const booked = await this.db.$transaction(async (tx) => {
-      // One booking at a time per workspace: the overlap check and the insert cannot interleave.
-      await tx.$executeRawUnsafe("select pg_advisory_xact_lock(hashtextextended($1, 0))", `appointments:${call.workspaceId}`);
-      if (await this.overlapping(tx, call.workspaceId, start, end)) return undefined;
-      const appointment = await tx.appointment.create({ data: { id: newId("apt"), workspaceId: call.workspaceId, leadId: call.leadId, callId: call.id, startsAt: start, endsAt: end, notes: parsed.data.notes ?? null } });
-      await emitEvent(tx, {
-        domain: "voice",
-        event: "appointment_booked",
-        workspaceId: call.workspaceId,
-        encode: (eventId, occurredAt) =>
-          events.AppointmentBooked.encode({ eventId, occurredAt, workspaceId: call.workspaceId, appointmentId: appointment.id, leadId: call.leadId, callId: call.id, startsAt: start, endsAt: end }).finish(),
-      });
-      return appointment;
+    const [hours, calendar, { lead }] = await Promise.all([
+      this.hours(call.workspaceId),
+      this.calendars.forWorkspace(call.workspaceId),
+      this.leads.getLead({ workspaceId: call.workspaceId, leadId: call.leadId, timelineLimit: 0 }),
+    ]);
+    const outcome = await calendar.book({
+      workspaceId: call.workspaceId,
+      leadId: call.leadId,
+      callId: call.id,
+      start,
+      end: new Date(start.getTime() + minutes * 60_000),
+      notes: parsed.data.notes,
+      hours,
+      attendee: { name: lead!.name, email: lead!.email || undefined, phone: lead!.phone, timezone: lead!.timezone || hours.timezone },
     });
-    if (!booked) return { ok: false, error: "That time is already booked.", alternatives: await this.freeSlots(call.workspaceId, hours, start, 3, parsed.data.duration_minutes) };
-    return { ok: true, appointment_id: booked.id, start: booked.startsAt.toISOString(), end: booked.endsAt.toISOString() };
+    if (outcome.booked) return { ok: true, appointment_id: outcome.appointment.id, start: outcome.appointment.startsAt.toISOString(), end: outcome.appointment.endsAt.toISOString() };
+    const alternatives = await calendar.freeSlots(call.workspaceId, hours, start, 3, minutes);
+    return { ok: false, error: outcome.reason === "outside_hours" ? "That time is outside business hours." : "That time is already booked.", alternatives };
   }
 
   private async recordQualification(args: unknown, call: Call): Promise<Result> {
