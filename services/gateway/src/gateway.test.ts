@@ -355,6 +355,25 @@ test("a single call through the sandbox provider: placed, its signed webhooks ap
   assert.equal((await fetch(link, { redirect: "manual" })).status, 410, "a genuine link past its expiry");
 });
 
+test("POST /v1/leads?call=now creates and calls the lead; a call that cannot be placed leaves the lead, named in the problem", async () => {
+  sim.state.configure({ ring_ms: 20, call_duration_ms: [100, 150] });
+  const { key } = await allDayWorkspace();
+  const created = await call("POST", "/v1/leads?call=now", { token: key, body: { phone: "+14155550197", name: "Ada" } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  assert.equal(created.headers.get("location"), `/v1/leads/${created.body.id}`);
+  assert.equal(created.body.phone, "+14155550197");
+  assert.equal(created.body.call.lead_id, created.body.id);
+  assert.ok(created.body.call.provider_call_id);
+  assert.equal((await untilEnded(key, created.body.call.id)).ended_reason, "completed");
+
+  const refused = await call("POST", "/v1/leads?call=now", { token: key, body: { phone: "+14155550104" } });
+  assertProblem(refused, 502);
+  assert.match(refused.body.detail, /simulated upstream failure/);
+  assert.equal(refused.headers.get("location"), `/v1/leads/${refused.body.lead_id}`);
+  assert.equal((await call("GET", `/v1/leads/${refused.body.lead_id}`, { token: key })).status, 200);
+  assertProblem(await call("POST", "/v1/leads?call=later", { token: key, body: { phone: "+14155550198" } }), 400);
+});
+
 test("a call is refused before any dial: opted-out lead 409, outside calling hours 409; a provider 5xx is 502 with its message", async () => {
   sim.state.configure({ ring_ms: 20, call_duration_ms: [100, 150] });
   const { key } = await allDayWorkspace();
@@ -424,6 +443,8 @@ test("each provider: dial, webhooks or polling, and the same final row; every we
     assert.equal(placed.status, 201, JSON.stringify(placed.body));
     const ended = await untilEnded(key, placed.body.id);
     results.push({ provider, phone, ...finalRow(ended) });
+    const timeline = (await stack.untilTimeline(key, lead, "call_ended")).timeline as { kind: string }[];
+    assert.equal(timeline.filter((e) => e.kind === "call_ended").length, 1, `${provider}: the lead's timeline shows the call once`);
     const sources = new Set(ended.events.map((e: { source: string }) => e.source));
     assert.ok(sources.has("webhook"), `${provider}: ${[...sources].join()}`);
     // Bolna's five stages, each posted once and in order (0106's shuffled copies may still be on their way).

@@ -109,7 +109,10 @@ export const CallSchema = Type.Object(
   { $id: "Call" },
 );
 
-export const sharedSchemas = [ProblemSchema, WorkspaceSchema, ApiKeySchema, NewApiKeySchema, LeadSchema, TimelineEntrySchema, LeadWithTimelineSchema, CallSchema];
+/** POST /v1/leads?call=now: the lead and the call placed to it. */
+export const LeadWithCallSchema = Type.Object({ ...LeadSchema.properties, call: Type.Optional(Type.Ref("Call")) }, { $id: "LeadWithCall" });
+
+export const sharedSchemas = [ProblemSchema, WorkspaceSchema, ApiKeySchema, NewApiKeySchema, LeadSchema, TimelineEntrySchema, LeadWithTimelineSchema, CallSchema, LeadWithCallSchema];
 
 export const page = <T extends TSchema>(item: T) =>
   Type.Object({ data: Type.Array(item), next_cursor: Nullable(Type.String({ description: "Pass as ?cursor= for the next page" })) });

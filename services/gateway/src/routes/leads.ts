@@ -1,8 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
+import { isDomainError, toProblem } from "@parley/errors";
 import { leadsV1 } from "@parley/proto";
-import { leadJson, timelineEntryJson } from "../http/mappers";
+import { callJson, leadJson, timelineEntryJson } from "../http/mappers";
+import { sendProblem } from "../http/problems";
 import { workspaceOf } from "../http/principal";
 import { IdParams, LeadInputFields, Nullable, page, PageQuery, problemResponses } from "../http/schemas";
 import type { RouteDeps } from "./deps";
@@ -12,7 +14,7 @@ const PREVIEW_TIMELINE = 20;
 
 const channels = { voice: leadsV1.Channel.CHANNEL_VOICE, whatsapp: leadsV1.Channel.CHANNEL_WHATSAPP } as const;
 
-export function leadRoutes(root: FastifyInstance, { leads }: RouteDeps): void {
+export function leadRoutes(root: FastifyInstance, { leads, voice }: RouteDeps): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ["leads"];
 
@@ -23,6 +25,9 @@ export function leadRoutes(root: FastifyInstance, { leads }: RouteDeps): void {
       schema: {
         tags,
         summary: "Create a lead (phone normalised to E.164; a duplicate phone is a 409 naming the existing lead)",
+        description:
+          "With `?call=now` the lead is also called at once with the workspace's default assistant (the checks of POST /v1/calls apply) and the answer carries the call. When the call cannot be placed the lead still exists: the problem (409, 429, 502 with the provider's message…) names it in `lead_id` and its Location.",
+        querystring: Type.Object({ call: Type.Optional(Type.Literal("now")) }),
         body: Type.Object(
           {
             phone: Type.String({ minLength: 3, maxLength: 32, examples: ["+1 415 555 0123"] }),
@@ -37,13 +42,17 @@ export function leadRoutes(root: FastifyInstance, { leads }: RouteDeps): void {
           },
           { additionalProperties: false },
         ),
-        response: { 201: Type.Ref("Lead"), ...problemResponses(400, 401, 403, 409, 422, 429) },
+        response: {
+          201: Type.Ref("LeadWithCall"),
+          ...problemResponses(400, 401, 403, 409, 422, 429, 502, 503),
+        },
       },
     },
     async (request, reply) => {
       const b = request.body;
+      const workspaceId = workspaceOf(request.principal);
       const { lead } = await leads.createLead({
-        workspaceId: workspaceOf(request.principal),
+        workspaceId,
         phone: b.phone,
         name: b.name,
         email: b.email,
@@ -54,7 +63,16 @@ export function leadRoutes(root: FastifyInstance, { leads }: RouteDeps): void {
         formResponses: b.form_responses,
         source: b.source ?? "api",
       });
-      return reply.code(201).header("location", `/v1/leads/${lead!.id}`).send(leadJson(lead!));
+      void reply.header("location", `/v1/leads/${lead!.id}`);
+      if (request.query.call !== "now") return reply.code(201).send(leadJson(lead!));
+      try {
+        const { call } = await voice.placeCall({ workspaceId, leadId: lead!.id, assistantId: "", provider: "", variables: {} });
+        return reply.code(201).send({ ...leadJson(lead!), call: callJson(call!) });
+      } catch (err) {
+        if (!isDomainError(err)) throw err;
+        const problem = toProblem(err);
+        return sendProblem(reply, { ...problem, detail: `The lead was created (${lead!.id}) but not called: ${problem.detail}`, lead_id: lead!.id });
+      }
     },
   );
 
