@@ -122,7 +122,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
     logger,
     db,
     deps: { leads: leads.call, voice: voice.call, whatsapp: whatsapp.call, keys: new ApiKeys(db) },
-    webhooks: { voice: voice.call, js: bus.js, prefix: config.PARLEY_SUBJECT_PREFIX, publishTimeoutMs: config.GRPC_DEADLINE_MS },
+    webhooks: { voice: voice.call, whatsapp: whatsapp.call, publicUrl: config.PARLEY_PUBLIC_URL, js: bus.js, prefix: config.PARLEY_SUBJECT_PREFIX, publishTimeoutMs: config.GRPC_DEADLINE_MS },
     isReady: () => ready,
     checks: {
       database: async () => {

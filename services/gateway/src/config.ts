@@ -23,6 +23,8 @@ export const gatewayEnv = z.object({
   RATE_LIMIT_PER_MINUTE: env.int(600, 1),
   BODY_LIMIT_BYTES: env.int(1_048_576, 1024),
   DB_POOL_SIZE: env.int(10, 1),
+  /** The public base URL providers call (Twilio signs the exact URL); else each request's own scheme and host. */
+  PARLEY_PUBLIC_URL: env.url().optional(),
   /** Behind a load balancer: trust X-Forwarded-* from it. */
   TRUST_PROXY: env.bool(false),
 });

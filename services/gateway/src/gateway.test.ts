@@ -572,6 +572,44 @@ test("test numbers 0108 and 0109: the simulated assistant books a meeting, or op
   assert.deepEqual((await read(optOut)).opted_out, { voice: true, whatsapp: true });
 });
 
+test("Twilio voice: a call to a tenant's Twilio number reaches its Retell agent over SIP, is recorded, and Retell's webhooks complete it", async () => {
+  sim.state.configure({ ring_ms: 20, call_duration_ms: [150, 200] });
+  const { key } = await allDayWorkspace();
+  const twilio = { account_sid: `AC${"0".repeat(32)}`, auth_token: "twilio-auth-token", whatsapp_from: "+14155559199" };
+  assert.equal((await call("PUT", "/v1/integrations/twilio", { token: key, body: twilio })).status, 200);
+  const agent = await call("POST", "/v1/assistants", { token: key, body: { provider: "retell", template: "discovery" } });
+  assert.equal(agent.status, 201, JSON.stringify(agent.body));
+  assert.equal((await call("POST", "/v1/phone-numbers", { token: key, body: { number: "+14155559100", provider: "retell", assistant_id: agent.body.id } })).status, 201);
+  assert.equal((await call("POST", "/v1/phone-numbers", { token: key, body: { number: "+14155559101", provider: "vapi", assistant_id: "vapi-only" } })).status, 201);
+
+  // Twilio's signature: HMAC-SHA1 of the URL and the sorted parameters, keyed with the auth token.
+  const url = `${base}/webhooks/twilio/voice`;
+  const sign = (params: Record<string, string>, token = twilio.auth_token) =>
+    createHmac("sha1", token).update(Object.keys(params).sort().reduce((acc, k) => acc + k + params[k], url)).digest("base64");
+  const ring = (params: Record<string, string>, signature = sign(params)) =>
+    fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature }, body: new URLSearchParams(params).toString() });
+  const params = { CallSid: "CA0001", AccountSid: twilio.account_sid, From: "+14155550188", To: "+14155559100", CallStatus: "ringing", Direction: "inbound" };
+
+  assert.equal((await ring(params, sign(params, "wrong-token"))).status, 401);
+  assert.equal((await ring({ ...params, To: "+14155559999" })).status, 401, "an unregistered number belongs to no workspace");
+  const notSetUp = await ring({ ...params, To: "+14155559101" });
+  assert.equal(notSetUp.status, 200);
+  assert.match(await notSetUp.text(), /<Say>This number is not set up to take calls.<\/Say><Hangup\/>/);
+
+  const answered = await ring(params);
+  assert.equal(answered.status, 200);
+  assert.match(answered.headers.get("content-type") ?? "", /^text\/xml/);
+  const sip = /<Dial><Sip>sip:([^@<]+)@5t4n6j0wnrl\.sip\.livekit\.cloud<\/Sip><\/Dial>/.exec(await answered.text());
+  assert.ok(sip, "Twilio is told to dial the registered call over SIP");
+  const listed = await call("GET", "/v1/calls", { token: key });
+  const recorded = listed.body.data.find((c: { provider_call_id: string }) => c.provider_call_id === sip[1]);
+  assert.deepEqual([recorded?.direction, recorded?.provider, recorded?.assistant_id], ["inbound", "retell", agent.body.id]);
+  const ended = await untilEnded(key, recorded.id);
+  assert.equal(ended.ended_reason, "completed");
+  assert.ok(ended.events.some((e: { source: string }) => e.source === "webhook"), "completed by Retell's webhooks");
+  assert.equal((await call("GET", `/v1/leads/${recorded.lead_id}`, { token: key })).body.phone, "+14155550188");
+});
+
 test("inbound calls: a registered number's assistant-request is answered with its assistant and the workspace's profile", async () => {
   const res = await call("POST", "/v1/workspaces", { token: ADMIN, body: { name: "Inbound Co", profile: { persona: "Sam from Inbound Co", offer: "a free audit" } } });
   const key = res.body.api_key.secret as string;

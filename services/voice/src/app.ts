@@ -34,6 +34,7 @@ const voiceEnv = {
   BOLNA_BASE_URL: envTypes.url(REAL_BASE_URLS.bolna),
   RETELL_BASE_URL: envTypes.url(REAL_BASE_URLS.retell),
   CALCOM_BASE_URL: envTypes.url("https://api.cal.com"),
+  RETELL_SIP_DOMAIN: z.string().regex(/^[a-z0-9.-]+$/i, "a host name").default("5t4n6j0wnrl.sip.livekit.cloud"),
   VOICE_PROVIDER_TIMEOUT_MS: envTypes.int(10_000, 100),
   PARLEY_PUBLIC_URL: envTypes.url("http://127.0.0.1:8080"),
   VOICE_SANDBOX: envTypes.bool(false),
@@ -80,7 +81,7 @@ export function startVoiceService(env: NodeJS.ProcessEnv = process.env): Promise
           ...verifyWebhookRpc(integrations, { enabled: config.VOICE_SANDBOX, webhookSecret: SANDBOX_WEBHOOK_SECRET, retellApiKey: "sandbox" }),
           ...callRpcs(calls),
           handleToolCalls: (req) => tools.handle(req),
-          ...inboundRpcs({ db, leads: leads.call, assistants, calls, logger }),
+          ...inboundRpcs({ db, leads: leads.call, assistants, calls, providers, retellSipDomain: config.RETELL_SIP_DOMAIN, logger }),
           ...assistantRpcs(assistants),
         });
       },

@@ -5,6 +5,7 @@ import { runService, type RunningService } from "@parley/service";
 import { whatsappV1 } from "@parley/proto";
 import { optOutConsumer, optOutProjectionRpc } from "@parley/consent-projection";
 import { PrismaClient } from "./generated/prisma/client.ts";
+import { verifyTwilioRpc } from "./webhooks/twilio-signature";
 
 export const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 
@@ -23,6 +24,7 @@ export function startWhatsAppService(env: NodeJS.ProcessEnv = process.env): Prom
         grpc.add(whatsappV1.WhatsAppServiceService, "parley.whatsapp.v1.WhatsAppService", {
           ...optOutProjectionRpc(db),
           ...integrationRpcs(integrations),
+          ...verifyTwilioRpc(integrations),
         });
       },
     },

@@ -28,8 +28,12 @@ export function phoneNumberRoutes(root: FastifyInstance, { voice }: RouteDeps): 
       schema: {
         tags,
         summary: "Register (or re-point) a number for inbound calls",
-        description: "Point the number's server URL at /webhooks/vapi on this gateway; Vapi's assistant-request is then answered with this assistant and the workspace's profile as variables.",
-        body: Type.Object({ number: Number, provider: Type.Literal("vapi"), assistant_id: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+        description:
+          "vapi: point the Vapi number's server URL at /webhooks/vapi on this gateway; its assistant-request is answered with this assistant and the workspace's profile as variables. retell: a Twilio number of the workspace (PUT /v1/integrations/twilio) whose Voice URL is /webhooks/twilio/voice; each call is registered with this Retell agent and Twilio dials it over SIP. assistant_id is a directory assistant (asst_…) or the provider's own id.",
+        body: Type.Object(
+          { number: Number, provider: Type.Union([Type.Literal("vapi"), Type.Literal("retell")]), assistant_id: Type.String({ minLength: 1, maxLength: 200 }) },
+          { additionalProperties: false },
+        ),
         response: { 201: PhoneNumberSchema, ...problemResponses(400, 401, 403, 409) },
       },
     },

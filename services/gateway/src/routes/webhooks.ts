@@ -9,11 +9,12 @@ import type { GrpcClient } from "@parley/grpc";
 import type { voiceV1 } from "@parley/proto";
 import { injectTraceHeaders } from "@parley/telemetry";
 import { sendProblem } from "../http/problems";
+import { twilioVoiceHandler, type TwilioVoiceDeps } from "./twilio-voice";
 
 type Provider = "vapi" | "bolna" | "retell";
 type Json = Record<string, unknown>;
 
-export interface WebhookDeps {
+export interface WebhookDeps extends TwilioVoiceDeps {
   voice: GrpcClient<typeof voiceV1.VoiceServiceService>["call"];
   js: JetStreamClient;
   prefix: string;
@@ -83,7 +84,7 @@ export async function webhookRoutes(root: FastifyInstance, deps: WebhookDeps): P
   await root.register(async (app) => {
     // Signatures cover the exact bytes: keep them instead of Fastify's parsed JSON.
     app.removeContentTypeParser("application/json");
-    app.addContentTypeParser(["application/json", "text/plain"], { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+    app.addContentTypeParser(["application/json", "text/plain", "application/x-www-form-urlencoded"], { parseAs: "buffer" }, (_request, body, done) => done(null, body));
 
     const handle = (provider: Provider) => async (request: FastifyRequest, reply: FastifyReply) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -172,6 +173,7 @@ export async function webhookRoutes(root: FastifyInstance, deps: WebhookDeps): P
 
     const schema = { hide: true };
     app.post("/webhooks/retell/functions", { schema }, retellFunction);
+    app.post("/webhooks/twilio/voice", { schema }, twilioVoiceHandler(deps));
     app.post("/webhooks/vapi", { schema }, handle("vapi"));
     app.post("/webhooks/retell", { schema }, handle("retell"));
     app.post("/webhooks/bolna", { schema }, handle("bolna"));

@@ -178,12 +178,12 @@ export class CallsDomain {
    * find a call to apply to. Once per provider call. Inbound calls take no slot: the cap paces
    * Parley's own dialing, and a caller is never turned away for it.
    */
-  async recordInbound(input: { workspaceId: string; leadId: string; provider: VoiceProviderKind; providerCallId: string; calledNumber: string; assistant: CallAssistant }): Promise<Call> {
+  async recordInbound(input: { id?: string; workspaceId: string; leadId: string; provider: VoiceProviderKind; providerCallId: string; calledNumber: string; assistant: CallAssistant }): Promise<Call> {
     const { workspaceId, leadId, provider, providerCallId, assistant } = input;
     return this.db.$transaction(async (tx) => {
       const existing = await tx.call.findFirst({ where: { provider, providerCallId } });
       if (existing) return existing;
-      const id = newId("call");
+      const id = input.id ?? newId("call");
       const now = this.now();
       const call = await tx.call.create({
         data: {

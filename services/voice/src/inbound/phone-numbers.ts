@@ -1,9 +1,11 @@
-import { ConflictError, DomainError, NotFoundError, ValidationError } from "@parley/errors";
+import { ConflictError, DomainError, NotFoundError, PreconditionError, ValidationError } from "@parley/errors";
+import { newId } from "@parley/ids";
 import type { Logger } from "@parley/logger";
 import type { voiceV1 } from "@parley/proto";
 import type { PhoneNumber, PrismaClient } from "../generated/prisma/client.ts";
 import type { AssistantsDomain } from "../assistants/assistants";
-import type { CallsDomain, LeadsClient } from "../domain/calls";
+import type { CallsDomain, LeadsClient, ProviderResolver } from "../domain/calls";
+import { RetellProvider } from "../providers/retell";
 import { profileVariables } from "../domain/profile-variables";
 import { VOICE_PROVIDER_KINDS, type VoiceProviderKind } from "../providers/port";
 
@@ -15,6 +17,9 @@ export interface InboundDeps {
   leads: LeadsClient;
   assistants: AssistantsDomain;
   calls: CallsDomain;
+  providers: ProviderResolver;
+  /** Where Retell takes custom-telephony calls by SIP: sip:<call id>@<domain>. */
+  retellSipDomain: string;
   logger: Logger;
 }
 
@@ -29,7 +34,7 @@ async function callerLead(leads: LeadsClient, workspaceId: string, phone: string
   }
 }
 
-export function inboundRpcs({ db, leads, assistants, calls, logger }: InboundDeps) {
+export function inboundRpcs({ db, leads, assistants, calls, providers, retellSipDomain, logger }: InboundDeps) {
   return {
     async putPhoneNumber(req: voiceV1.PutPhoneNumberRequest): Promise<voiceV1.PutPhoneNumberResponse> {
       const errors = [
@@ -79,6 +84,29 @@ export function inboundRpcs({ db, leads, assistants, calls, logger }: InboundDep
         }
       }
       return { assistantId: chosen.providerAssistantId, variables: { ...profileVariables(workspace!), caller_number: req.callerNumber } };
+    },
+    async connectInbound(req: voiceV1.ConnectInboundRequest): Promise<voiceV1.ConnectInboundResponse> {
+      const number = await db.phoneNumber.findFirst({ where: { number: req.calledNumber, workspaceId: req.workspaceId } });
+      if (!number) throw new NotFoundError("phone number", req.calledNumber);
+      if (number.provider !== "retell") throw new PreconditionError(`${req.calledNumber} is answered by ${number.provider}, not through Twilio`, { provider: number.provider });
+      const [{ workspace }, assistant, provider] = await Promise.all([
+        leads.getWorkspace({ workspaceId: req.workspaceId }),
+        assistants.forCall(req.workspaceId, number.assistantId),
+        providers.forCall(req.workspaceId, "retell"),
+      ]);
+      const chosen = assistant ?? { assistantId: number.assistantId, providerAssistantId: number.assistantId };
+      const leadId = await callerLead(leads, req.workspaceId, req.callerNumber);
+      const id = newId("call");
+      if (!(provider instanceof RetellProvider)) throw new PreconditionError("no Retell adapter for this workspace", { provider: provider.kind });
+      const { providerCallId } = await provider.registerInboundCall({
+        agentId: chosen.providerAssistantId,
+        from: req.callerNumber,
+        to: req.calledNumber,
+        variables: { ...profileVariables(workspace!), caller_number: req.callerNumber },
+        metadata: { parley_call_id: id, parley_workspace_id: req.workspaceId, parley_lead_id: leadId, telephony_call_id: req.telephonyCallId },
+      });
+      await calls.recordInbound({ id, workspaceId: req.workspaceId, leadId, provider: "retell", providerCallId, calledNumber: req.calledNumber, assistant: chosen });
+      return { sipUri: `sip:${providerCallId}@${retellSipDomain}`, callId: id };
     },
   };
 }

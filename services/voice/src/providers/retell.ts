@@ -172,6 +172,20 @@ export class RetellProvider implements VoiceProvider {
     return { providerAssistantId: agent.agent_id, name: agent.agent_name ?? "", firstMessage: llm?.begin_message, systemPrompt: llm?.general_prompt };
   }
 
+  /**
+   * Custom telephony: an incoming call on the tenant's own carrier (Twilio) is registered first;
+   * the carrier then connects it to Retell by the returned call id.
+   */
+  async registerInboundCall(request: { agentId: string; from: string; to: string; variables: Record<string, string>; metadata: Record<string, string> }): Promise<{ providerCallId: string }> {
+    const call = await this.http.request<RetellCallBody>(
+      "POST",
+      "/v2/register-phone-call",
+      { agent_id: request.agentId, from_number: request.from, to_number: request.to, direction: "inbound", retell_llm_dynamic_variables: request.variables, metadata: request.metadata },
+      "unsent-only",
+    );
+    return { providerCallId: call.call_id };
+  }
+
   /** Retell deletes a call with its recording and transcript. */
   async deleteRecording(providerCallId: string): Promise<void> {
     await this.http.request("DELETE", `/v2/delete-call/${encodeURIComponent(providerCallId)}`, undefined, "safe");

@@ -15,6 +15,8 @@ export interface SimCall {
   assistant: string;
   variables: Record<string, unknown>;
   metadata: Record<string, unknown>;
+  /** Set for calls that came in (Retell custom telephony); placed calls are outbound. */
+  direction?: "inbound" | "outbound";
   /** Where this call's webhooks go, and what signs them (Vapi: the server secret; Retell: the API key). */
   webhook?: { url: string; secret?: string };
   scenario: VoiceScenario;
@@ -83,7 +85,7 @@ export class VoiceEngine {
 
   dial(
     provider: VoiceProviderName,
-    input: { to: string; from: string; assistant: string; variables: Record<string, unknown>; metadata: Record<string, unknown>; webhook?: { url: string; secret?: string } },
+    input: Pick<SimCall, "to" | "from" | "assistant" | "variables" | "metadata" | "webhook" | "direction">,
   ): DialResult {
     const scenario = voiceScenario(input.to);
     if (scenario === "dial_5xx") return { kind: "upstream_failure", message: "simulated upstream failure" };

@@ -111,7 +111,7 @@ export function retellCall(c: SimCall): Json {
     agent_id: c.assistant,
     call_type: "phone_call",
     call_status: ended ? "ended" : c.status === "in-progress" ? "ongoing" : "registered",
-    direction: "outbound",
+    direction: c.direction ?? "outbound",
     from_number: c.from,
     to_number: c.to,
     metadata: c.metadata,
@@ -202,6 +202,26 @@ export function registerVoiceRoutes(app: FastifyInstance, engine: VoiceEngine, a
       variables: obj(body.retell_llm_dynamic_variables),
       metadata: obj(body.metadata),
       webhook: { url: webhookUrl, secret: bearer(request) },
+    });
+    if (result.kind !== "placed") return refusal(reply, result, (_status, message) => ({ error_message: message }));
+    return reply.code(201).send(retellCall(result.call));
+  });
+  // Custom telephony: the tenant's carrier registers an incoming call, then connects it by SIP. The
+  // simulator takes the connection as made at once, so the call runs and its webhooks flow.
+  app.post("/retell/v2/register-phone-call", async (request, reply) => {
+    if (!authorised(request, reply, { error_message: "Unauthorized" })) return reply;
+    const body = obj(request.body);
+    const agentId = str(body.agent_id);
+    if (!agentId) return reply.code(400).send({ error_message: "agent_id is required" });
+    const webhookUrl = retellAgentWebhookUrl(assistants, agentId) ?? `${parleyUrl.replace(/\/$/, "")}/webhooks/retell`;
+    const result = engine.dial("retell", {
+      to: str(body.to_number),
+      from: str(body.from_number),
+      assistant: agentId,
+      variables: obj(body.retell_llm_dynamic_variables),
+      metadata: obj(body.metadata),
+      webhook: { url: webhookUrl, secret: bearer(request) },
+      direction: str(body.direction) === "outbound" ? "outbound" : "inbound",
     });
     if (result.kind !== "placed") return refusal(reply, result, (_status, message) => ({ error_message: message }));
     return reply.code(201).send(retellCall(result.call));

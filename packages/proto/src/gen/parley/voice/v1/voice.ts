@@ -179,6 +179,20 @@ export interface AnswerInboundRequest {
   providerCallId: string;
 }
 
+export interface ConnectInboundRequest {
+  workspaceId: string;
+  calledNumber: string;
+  callerNumber: string;
+  /** Twilio's CallSid, kept on the call's record. */
+  telephonyCallId: string;
+}
+
+export interface ConnectInboundResponse {
+  /** Where Twilio dials the call (<Dial><Sip>). */
+  sipUri: string;
+  callId: string;
+}
+
 export interface AnswerInboundResponse {
   assistantId: string;
   variables: { [key: string]: string };
@@ -2894,6 +2908,232 @@ export const AnswerInboundRequest: MessageFns<AnswerInboundRequest> = {
     message.calledNumber = object.calledNumber ?? "";
     message.callerNumber = object.callerNumber ?? "";
     message.providerCallId = object.providerCallId ?? "";
+    return message;
+  },
+};
+
+function createBaseConnectInboundRequest(): ConnectInboundRequest {
+  return { workspaceId: "", calledNumber: "", callerNumber: "", telephonyCallId: "" };
+}
+
+export const ConnectInboundRequest: MessageFns<ConnectInboundRequest> = {
+  encode(message: ConnectInboundRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.calledNumber !== "") {
+      writer.uint32(18).string(message.calledNumber);
+    }
+    if (message.callerNumber !== "") {
+      writer.uint32(26).string(message.callerNumber);
+    }
+    if (message.telephonyCallId !== "") {
+      writer.uint32(34).string(message.telephonyCallId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConnectInboundRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConnectInboundRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.calledNumber = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.callerNumber = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.telephonyCallId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConnectInboundRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      calledNumber: isSet(object.calledNumber)
+        ? globalThis.String(object.calledNumber)
+        : isSet(object.called_number)
+        ? globalThis.String(object.called_number)
+        : "",
+      callerNumber: isSet(object.callerNumber)
+        ? globalThis.String(object.callerNumber)
+        : isSet(object.caller_number)
+        ? globalThis.String(object.caller_number)
+        : "",
+      telephonyCallId: isSet(object.telephonyCallId)
+        ? globalThis.String(object.telephonyCallId)
+        : isSet(object.telephony_call_id)
+        ? globalThis.String(object.telephony_call_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ConnectInboundRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.calledNumber !== "") {
+      obj.calledNumber = message.calledNumber;
+    }
+    if (message.callerNumber !== "") {
+      obj.callerNumber = message.callerNumber;
+    }
+    if (message.telephonyCallId !== "") {
+      obj.telephonyCallId = message.telephonyCallId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConnectInboundRequest>): ConnectInboundRequest {
+    return ConnectInboundRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConnectInboundRequest>): ConnectInboundRequest {
+    const message = createBaseConnectInboundRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.calledNumber = object.calledNumber ?? "";
+    message.callerNumber = object.callerNumber ?? "";
+    message.telephonyCallId = object.telephonyCallId ?? "";
+    return message;
+  },
+};
+
+function createBaseConnectInboundResponse(): ConnectInboundResponse {
+  return { sipUri: "", callId: "" };
+}
+
+export const ConnectInboundResponse: MessageFns<ConnectInboundResponse> = {
+  encode(message: ConnectInboundResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sipUri !== "") {
+      writer.uint32(10).string(message.sipUri);
+    }
+    if (message.callId !== "") {
+      writer.uint32(18).string(message.callId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConnectInboundResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConnectInboundResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sipUri = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.callId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConnectInboundResponse {
+    return {
+      sipUri: isSet(object.sipUri)
+        ? globalThis.String(object.sipUri)
+        : isSet(object.sip_uri)
+        ? globalThis.String(object.sip_uri)
+        : "",
+      callId: isSet(object.callId)
+        ? globalThis.String(object.callId)
+        : isSet(object.call_id)
+        ? globalThis.String(object.call_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ConnectInboundResponse): unknown {
+    const obj: any = {};
+    if (message.sipUri !== "") {
+      obj.sipUri = message.sipUri;
+    }
+    if (message.callId !== "") {
+      obj.callId = message.callId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConnectInboundResponse>): ConnectInboundResponse {
+    return ConnectInboundResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConnectInboundResponse>): ConnectInboundResponse {
+    const message = createBaseConnectInboundResponse();
+    message.sipUri = object.sipUri ?? "";
+    message.callId = object.callId ?? "";
     return message;
   },
 };
@@ -6012,6 +6252,21 @@ export const VoiceServiceService = {
     responseDeserialize: (value: Buffer): AnswerInboundResponse => AnswerInboundResponse.decode(value),
   },
   /**
+   * A call to a tenant's Twilio number whose calls a Retell agent answers: registered with Retell
+   * and recorded; the answer is where Twilio connects the call.
+   */
+  connectInbound: {
+    path: "/parley.voice.v1.VoiceService/ConnectInbound" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ConnectInboundRequest): Buffer =>
+      Buffer.from(ConnectInboundRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ConnectInboundRequest => ConnectInboundRequest.decode(value),
+    responseSerialize: (value: ConnectInboundResponse): Buffer =>
+      Buffer.from(ConnectInboundResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ConnectInboundResponse => ConnectInboundResponse.decode(value),
+  },
+  /**
    * The assistants directory: each assistant lives on its provider; Parley keeps its id and
    * versions its configuration. Provider refusals are ABORTED carrying the provider's message.
    */
@@ -6115,6 +6370,11 @@ export interface VoiceServiceServer extends UntypedServiceImplementation {
   resolveInbound: handleUnaryCall<ResolveInboundRequest, ResolveInboundResponse>;
   /** The assistant, and the workspace's profile as its variables, for an inbound call. */
   answerInbound: handleUnaryCall<AnswerInboundRequest, AnswerInboundResponse>;
+  /**
+   * A call to a tenant's Twilio number whose calls a Retell agent answers: registered with Retell
+   * and recorded; the answer is where Twilio connects the call.
+   */
+  connectInbound: handleUnaryCall<ConnectInboundRequest, ConnectInboundResponse>;
   /**
    * The assistants directory: each assistant lives on its provider; Parley keeps its id and
    * versions its configuration. Provider refusals are ABORTED carrying the provider's message.
@@ -6340,6 +6600,25 @@ export interface VoiceServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: AnswerInboundResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A call to a tenant's Twilio number whose calls a Retell agent answers: registered with Retell
+   * and recorded; the answer is where Twilio connects the call.
+   */
+  connectInbound(
+    request: ConnectInboundRequest,
+    callback: (error: ServiceError | null, response: ConnectInboundResponse) => void,
+  ): ClientUnaryCall;
+  connectInbound(
+    request: ConnectInboundRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ConnectInboundResponse) => void,
+  ): ClientUnaryCall;
+  connectInbound(
+    request: ConnectInboundRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ConnectInboundResponse) => void,
   ): ClientUnaryCall;
   /**
    * The assistants directory: each assistant lives on its provider; Parley keeps its id and

@@ -25,6 +25,26 @@ export const protobufPackage = "parley.whatsapp.v1";
 
 export const protobufFileName = "parley/whatsapp/v1/whatsapp.proto";
 
+export interface VerifyTwilioSignatureRequest {
+  workspaceId: string;
+  /** The full URL Twilio requested, as configured on the number (scheme, host, path and query). */
+  url: string;
+  /** The form parameters of the POST. */
+  params: { [key: string]: string };
+  signature: string;
+}
+
+export interface VerifyTwilioSignatureRequest_ParamsEntry {
+  key: string;
+  value: string;
+}
+
+export interface VerifyTwilioSignatureResponse {
+  valid: boolean;
+  /** Why not, for the gateway's log (never sent to the caller). */
+  reason: string;
+}
+
 export interface GetOptOutProjectionRequest {
   workspaceId: string;
   leadId: string;
@@ -54,6 +74,327 @@ export interface ListIntegrationsRequest {
 export interface ListIntegrationsResponse {
   integrations: Integration[];
 }
+
+function createBaseVerifyTwilioSignatureRequest(): VerifyTwilioSignatureRequest {
+  return { workspaceId: "", url: "", params: {}, signature: "" };
+}
+
+export const VerifyTwilioSignatureRequest: MessageFns<VerifyTwilioSignatureRequest> = {
+  encode(message: VerifyTwilioSignatureRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.url !== "") {
+      writer.uint32(18).string(message.url);
+    }
+    globalThis.Object.entries(message.params).forEach(([key, value]: [string, string]) => {
+      VerifyTwilioSignatureRequest_ParamsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    if (message.signature !== "") {
+      writer.uint32(34).string(message.signature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyTwilioSignatureRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyTwilioSignatureRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = VerifyTwilioSignatureRequest_ParamsEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.params[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.signature = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyTwilioSignatureRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      params: isObject(object.params)
+        ? (globalThis.Object.entries(object.params) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      signature: isSet(object.signature) ? globalThis.String(object.signature) : "",
+    };
+  },
+
+  toJSON(message: VerifyTwilioSignatureRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.params) {
+      const entries = globalThis.Object.entries(message.params) as [string, string][];
+      if (entries.length > 0) {
+        obj.params = {};
+        entries.forEach(([k, v]) => {
+          obj.params[k] = v;
+        });
+      }
+    }
+    if (message.signature !== "") {
+      obj.signature = message.signature;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyTwilioSignatureRequest>): VerifyTwilioSignatureRequest {
+    return VerifyTwilioSignatureRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VerifyTwilioSignatureRequest>): VerifyTwilioSignatureRequest {
+    const message = createBaseVerifyTwilioSignatureRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.url = object.url ?? "";
+    message.params = (globalThis.Object.entries(object.params ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.signature = object.signature ?? "";
+    return message;
+  },
+};
+
+function createBaseVerifyTwilioSignatureRequest_ParamsEntry(): VerifyTwilioSignatureRequest_ParamsEntry {
+  return { key: "", value: "" };
+}
+
+export const VerifyTwilioSignatureRequest_ParamsEntry: MessageFns<VerifyTwilioSignatureRequest_ParamsEntry> = {
+  encode(message: VerifyTwilioSignatureRequest_ParamsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyTwilioSignatureRequest_ParamsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyTwilioSignatureRequest_ParamsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyTwilioSignatureRequest_ParamsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: VerifyTwilioSignatureRequest_ParamsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyTwilioSignatureRequest_ParamsEntry>): VerifyTwilioSignatureRequest_ParamsEntry {
+    return VerifyTwilioSignatureRequest_ParamsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VerifyTwilioSignatureRequest_ParamsEntry>): VerifyTwilioSignatureRequest_ParamsEntry {
+    const message = createBaseVerifyTwilioSignatureRequest_ParamsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseVerifyTwilioSignatureResponse(): VerifyTwilioSignatureResponse {
+  return { valid: false, reason: "" };
+}
+
+export const VerifyTwilioSignatureResponse: MessageFns<VerifyTwilioSignatureResponse> = {
+  encode(message: VerifyTwilioSignatureResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.valid !== false) {
+      writer.uint32(8).bool(message.valid);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyTwilioSignatureResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyTwilioSignatureResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.valid = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyTwilioSignatureResponse {
+    return {
+      valid: isSet(object.valid) ? globalThis.Boolean(object.valid) : false,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: VerifyTwilioSignatureResponse): unknown {
+    const obj: any = {};
+    if (message.valid !== false) {
+      obj.valid = message.valid;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyTwilioSignatureResponse>): VerifyTwilioSignatureResponse {
+    return VerifyTwilioSignatureResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VerifyTwilioSignatureResponse>): VerifyTwilioSignatureResponse {
+    const message = createBaseVerifyTwilioSignatureResponse();
+    message.valid = object.valid ?? false;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
 
 function createBaseGetOptOutProjectionRequest(): GetOptOutProjectionRequest {
   return { workspaceId: "", leadId: "" };
@@ -615,6 +956,21 @@ export const WhatsAppServiceService = {
       Buffer.from(ListIntegrationsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListIntegrationsResponse => ListIntegrationsResponse.decode(value),
   },
+  /**
+   * Checks an X-Twilio-Signature against the workspace's Twilio auth token, which never leaves
+   * this service. Used for Twilio's voice webhooks too (the number's calls go to a voice agent).
+   */
+  verifyTwilioSignature: {
+    path: "/parley.whatsapp.v1.WhatsAppService/VerifyTwilioSignature" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VerifyTwilioSignatureRequest): Buffer =>
+      Buffer.from(VerifyTwilioSignatureRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VerifyTwilioSignatureRequest => VerifyTwilioSignatureRequest.decode(value),
+    responseSerialize: (value: VerifyTwilioSignatureResponse): Buffer =>
+      Buffer.from(VerifyTwilioSignatureResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VerifyTwilioSignatureResponse => VerifyTwilioSignatureResponse.decode(value),
+  },
 } as const;
 
 export interface WhatsAppServiceServer extends UntypedServiceImplementation {
@@ -622,6 +978,11 @@ export interface WhatsAppServiceServer extends UntypedServiceImplementation {
   /** Stores (replaces) a workspace's credentials for one kind: twilio, meta_whatsapp, openai. */
   putIntegration: handleUnaryCall<PutIntegrationRequest, PutIntegrationResponse>;
   listIntegrations: handleUnaryCall<ListIntegrationsRequest, ListIntegrationsResponse>;
+  /**
+   * Checks an X-Twilio-Signature against the workspace's Twilio auth token, which never leaves
+   * this service. Used for Twilio's voice webhooks too (the number's calls go to a voice agent).
+   */
+  verifyTwilioSignature: handleUnaryCall<VerifyTwilioSignatureRequest, VerifyTwilioSignatureResponse>;
 }
 
 export interface WhatsAppServiceClient extends Client {
@@ -670,6 +1031,25 @@ export interface WhatsAppServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListIntegrationsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Checks an X-Twilio-Signature against the workspace's Twilio auth token, which never leaves
+   * this service. Used for Twilio's voice webhooks too (the number's calls go to a voice agent).
+   */
+  verifyTwilioSignature(
+    request: VerifyTwilioSignatureRequest,
+    callback: (error: ServiceError | null, response: VerifyTwilioSignatureResponse) => void,
+  ): ClientUnaryCall;
+  verifyTwilioSignature(
+    request: VerifyTwilioSignatureRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VerifyTwilioSignatureResponse) => void,
+  ): ClientUnaryCall;
+  verifyTwilioSignature(
+    request: VerifyTwilioSignatureRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VerifyTwilioSignatureResponse) => void,
   ): ClientUnaryCall;
 }
 
