@@ -31,12 +31,33 @@ const context = (workspaceId: string, kind: string) => `integration/${workspaceI
  * Provider credentials, AES-256-GCM sealed at rest in the owning service's `integrations` table,
  * opened only where a provider is called.
  */
+export interface IntegrationStoreOptions {
+  /**
+   * How long opened credentials (or their absence) are reused. Every webhook is verified with
+   * them, so they are not read and decrypted per request; a change made through another replica
+   * is seen within this time (through this one, at once).
+   */
+  cacheTtlMs?: number;
+  now?: () => number;
+}
+
+type Cached = { credentials: unknown; expiresAt: number };
+const MAX_CACHED = 10_000;
+
 export class IntegrationStore {
+  private readonly cache = new Map<string, Cached>();
+  private readonly cacheTtlMs: number;
+  private readonly now: () => number;
+
   constructor(
     private readonly db: Db,
     private readonly keyring: Keyring,
     private readonly owned: readonly IntegrationKind[],
-  ) {}
+    options: IntegrationStoreOptions = {},
+  ) {
+    this.cacheTtlMs = options.cacheTtlMs ?? 30_000;
+    this.now = options.now ?? Date.now;
+  }
 
   private checkKind(kind: string): IntegrationKind {
     if (!isIntegrationKind(kind) || !this.owned.includes(kind)) {
@@ -66,6 +87,7 @@ export class IntegrationStore {
       this.keyring.activeKeyId,
       fields,
     );
+    this.cache.delete(context(workspaceId, k));
     return summary(rows[0]!);
   }
 
@@ -74,12 +96,27 @@ export class IntegrationStore {
     return rows.map(summary);
   }
 
+  private remember(key: string, entry: Cached): void {
+    if (this.cache.size >= MAX_CACHED) {
+      const now = this.now();
+      for (const [k, e] of this.cache) if (e.expiresAt <= now) this.cache.delete(k);
+      if (this.cache.size >= MAX_CACHED) this.cache.clear();
+    }
+    this.cache.set(key, entry);
+  }
+
   /** The decrypted credentials, for the code about to call the provider. */
   async credentials<K extends IntegrationKind>(workspaceId: string, kind: K): Promise<Credentials<K>> {
     this.checkKind(kind);
-    const rows = await this.db.$queryRawUnsafe<Row[]>("select kind, sealed, key_id, fields, updated_at from integrations where workspace_id = $1 and kind = $2", workspaceId, kind);
-    const row = rows[0];
-    if (!row) throw new NotFoundError(`${kind} integration`);
-    return JSON.parse(this.keyring.open(row.sealed, context(workspaceId, kind))) as Credentials<K>;
+    const key = context(workspaceId, kind);
+    let cached = this.cache.get(key);
+    if (!cached || cached.expiresAt <= this.now()) {
+      const rows = await this.db.$queryRawUnsafe<Row[]>("select kind, sealed, key_id, fields, updated_at from integrations where workspace_id = $1 and kind = $2", workspaceId, kind);
+      const row = rows[0];
+      cached = { credentials: row ? JSON.parse(this.keyring.open(row.sealed, key)) : undefined, expiresAt: this.now() + this.cacheTtlMs };
+      if (this.cacheTtlMs > 0) this.remember(key, cached);
+    }
+    if (cached.credentials === undefined) throw new NotFoundError(`${kind} integration`);
+    return cached.credentials as Credentials<K>;
   }
 }

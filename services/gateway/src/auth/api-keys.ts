@@ -26,8 +26,29 @@ export interface IssuedKey {
 // last_used_at is advisory: written at most once a minute per key so reads do not become writes.
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+export interface ApiKeysOptions {
+  /**
+   * How long a looked-up key is reused, so a request does not read it from the database. A key
+   * revoked through this gateway stops at once; through another replica, within this time.
+   */
+  cacheTtlMs?: number;
+  now?: () => number;
+}
+
+const MAX_CACHED = 10_000;
+
 export class ApiKeys {
-  constructor(private readonly db: PrismaClient) {}
+  private readonly cache = new Map<string, { key: ApiKey | undefined; expiresAt: number }>();
+  private readonly cacheTtlMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly db: PrismaClient,
+    options: ApiKeysOptions = {},
+  ) {
+    this.cacheTtlMs = options.cacheTtlMs ?? 5000;
+    this.now = options.now ?? Date.now;
+  }
 
   async issue(workspaceId: string, name: string, scopes: Scope[]): Promise<IssuedKey> {
     const secret = `${SECRET_PREFIX}${randomBytes(24).toString("base64url")}`;
@@ -47,12 +68,28 @@ export class ApiKeys {
   /** The live key for a secret, or undefined when it is unknown or revoked. */
   async authenticate(secret: string): Promise<ApiKey | undefined> {
     if (!secret.startsWith(SECRET_PREFIX)) return undefined;
-    const key = await this.db.apiKey.findUnique({ where: { hash: hashSecret(secret) } });
+    const hash = hashSecret(secret);
+    let cached = this.cache.get(hash);
+    if (!cached || cached.expiresAt <= this.now()) {
+      cached = { key: (await this.db.apiKey.findUnique({ where: { hash } })) ?? undefined, expiresAt: this.now() + this.cacheTtlMs };
+      if (this.cacheTtlMs > 0) this.remember(hash, cached);
+    }
+    const key = cached.key;
     if (!key || key.revokedAt) return undefined;
-    if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-      await this.db.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: new Date() } });
+    if (!key.lastUsedAt || this.now() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      key.lastUsedAt = new Date(this.now());
+      await this.db.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: key.lastUsedAt } });
     }
     return key;
+  }
+
+  private remember(hash: string, entry: { key: ApiKey | undefined; expiresAt: number }): void {
+    if (this.cache.size >= MAX_CACHED) {
+      const now = this.now();
+      for (const [h, e] of this.cache) if (e.expiresAt <= now) this.cache.delete(h);
+      if (this.cache.size >= MAX_CACHED) this.cache.clear();
+    }
+    this.cache.set(hash, entry);
   }
 
   async list(workspaceId: string, limit: number, after?: string): Promise<{ items: ApiKey[]; next?: string }> {
@@ -69,6 +106,8 @@ export class ApiKeys {
     const key = await this.db.apiKey.findFirst({ where: { id, workspaceId } });
     if (!key) throw new NotFoundError("api key", id);
     if (key.revokedAt) return key;
-    return this.db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+    const revoked = await this.db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+    this.cache.delete(key.hash);
+    return revoked;
   }
 }
