@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { registerCalcomRoutes } from "./calcom/routes";
 import { SimConfigPatch } from "./config";
+import { registerOpenAiRoutes } from "./openai/routes";
 import { SimState } from "./state";
 import { registerBolnaAgentRoutes } from "./voice/bolna-agents";
 import { VOICE_PROVIDERS } from "./voice/engine";
@@ -58,11 +59,13 @@ export async function buildSimulator(options: SimulatorOptions): Promise<{ app: 
     data: state.assistants.list(request.query.provider).map(({ provider, id, kind, name, body }) => ({ provider, id, kind, name, body })),
   }));
   app.get("/_sim/calcom/bookings", async () => ({ data: state.calcom.list() }));
+  app.get("/_sim/openai/requests", async () => ({ data: state.openai.list() }));
   registerVoiceRoutes(app, state.voice, state.assistants, options.parleyUrl);
   registerVapiAssistantRoutes(app, state.assistants);
   registerBolnaAgentRoutes(app, state.assistants);
   registerRetellAgentRoutes(app, state.assistants);
   registerCalcomRoutes(app, state.calcom);
+  registerOpenAiRoutes(app, state.openai, () => state.config.openai);
   app.addHook("onClose", async () => state.reset());
   await app.ready();
   return { app, state };

@@ -1,5 +1,6 @@
 import { CalcomCalendar } from "./calcom/calendar";
 import { applyPatch, defaultConfig, type SimConfig, type SimConfigPatch } from "./config";
+import { OpenAiLog } from "./openai/log";
 import { AssistantStore } from "./voice/assistants";
 import { VoiceEngine } from "./voice/engine";
 import { WebhookSender } from "./voice/webhooks";
@@ -11,7 +12,12 @@ export class SimState {
   readonly webhooks = new WebhookSender(this.voice, () => this.config);
   readonly assistants = new AssistantStore();
   readonly calcom = new CalcomCalendar();
-  openaiRequests = 0;
+  readonly openai = new OpenAiLog();
+
+  /** Chat completion requests since the last reset, refused and failed ones included. */
+  get openaiRequests(): number {
+    return this.openai.count;
+  }
 
   reset(): void {
     this.config = defaultConfig();
@@ -19,7 +25,7 @@ export class SimState {
     this.webhooks.reset();
     this.assistants.reset();
     this.calcom.reset();
-    this.openaiRequests = 0;
+    this.openai.reset();
   }
 
   configure(patch: SimConfigPatch): SimConfig {
