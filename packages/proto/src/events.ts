@@ -2,3 +2,4 @@
 // export helpers of the same names, so the messages are listed).
 export { LeadSnapshot, LeadCreated, LeadUpdated, LeadDeleted, LeadOptedOut, WorkspaceChanged } from "./gen/parley/events/v1/leads";
 export { CallStarted, CallEnded, AppointmentBooked } from "./gen/parley/events/v1/voice";
+export { CallAnalyzed } from "./gen/parley/events/v1/analytics";

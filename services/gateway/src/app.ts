@@ -7,7 +7,7 @@ import { createClient, createHealthClient } from "@parley/grpc";
 import { newId } from "@parley/ids";
 import { createLogger, type Logger } from "@parley/logger";
 import { initMetrics } from "@parley/metrics";
-import { leadsV1, voiceV1, whatsappV1 } from "@parley/proto";
+import { analyticsV1, leadsV1, voiceV1, whatsappV1 } from "@parley/proto";
 import { shutdownTelemetry } from "@parley/telemetry";
 import { ApiKeys } from "./auth/api-keys";
 import { loadGatewayConfig, type GatewayConfig } from "./config";
@@ -26,6 +26,7 @@ import type { RouteDeps } from "./routes/deps";
 import { callRoutes } from "./routes/calls";
 import { phoneNumberRoutes } from "./routes/phone-numbers";
 import { assistantRoutes } from "./routes/assistants";
+import { analyticsRoutes } from "./routes/analytics";
 import { recordingRoutes } from "./routes/recordings";
 import { integrationRoutes } from "./routes/integrations";
 import { leadRoutes } from "./routes/leads";
@@ -82,6 +83,7 @@ export async function buildGateway({ config, logger, db, deps, webhooks, checks,
   callRoutes(app, deps);
   phoneNumberRoutes(app, deps);
   assistantRoutes(app, deps);
+  analyticsRoutes(app, deps);
   recordingRoutes(app, deps, { secret: config.RECORDING_LINK_SECRET ?? randomBytes(32).toString("hex"), ttlSeconds: config.RECORDING_LINK_TTL_SECONDS });
   await webhookRoutes(app, webhooks);
   await app.ready();
@@ -111,6 +113,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
   const options = { deadlineMs: config.GRPC_DEADLINE_MS };
   const voice = createClient(voiceV1.VoiceServiceService, "parley.voice.v1.VoiceService", config.VOICE_GRPC_ADDR, options);
   const whatsapp = createClient(whatsappV1.WhatsAppServiceService, "parley.whatsapp.v1.WhatsAppService", config.WHATSAPP_GRPC_ADDR, options);
+  const analytics = createClient(analyticsV1.AnalyticsServiceService, "parley.analytics.v1.AnalyticsService", config.ANALYTICS_GRPC_ADDR, options);
   const leadsHealth = createHealthClient(config.LEADS_GRPC_ADDR);
   // Webhooks are published straight to JetStream; the streams are ensured here too, so the gateway
   // can accept them whichever process starts first.
@@ -121,7 +124,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
     config,
     logger,
     db,
-    deps: { leads: leads.call, voice: voice.call, whatsapp: whatsapp.call, keys: new ApiKeys(db) },
+    deps: { leads: leads.call, voice: voice.call, whatsapp: whatsapp.call, analytics: analytics.call, keys: new ApiKeys(db) },
     webhooks: { voice: voice.call, whatsapp: whatsapp.call, publicUrl: config.PARLEY_PUBLIC_URL, js: bus.js, prefix: config.PARLEY_SUBJECT_PREFIX, publishTimeoutMs: config.GRPC_DEADLINE_MS },
     isReady: () => ready,
     checks: {
@@ -155,7 +158,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
         const force = setTimeout(() => app.server.closeAllConnections(), config.SHUTDOWN_GRACE_MS);
         await app.close();
         clearTimeout(force);
-        for (const client of [leads, voice, whatsapp, leadsHealth]) client.close();
+        for (const client of [leads, voice, whatsapp, analytics, leadsHealth]) client.close();
         await bus.close();
         await db.$disconnect();
         await shutdownTelemetry();

@@ -19,6 +19,7 @@ export const gatewayEnv = z.object({
   LEADS_GRPC_ADDR: grpcAddress("127.0.0.1:50051"),
   VOICE_GRPC_ADDR: grpcAddress("127.0.0.1:50052"),
   WHATSAPP_GRPC_ADDR: grpcAddress("127.0.0.1:50053"),
+  ANALYTICS_GRPC_ADDR: grpcAddress("127.0.0.1:50054"),
   GRPC_DEADLINE_MS: env.int(5000, 50),
   RATE_LIMIT_PER_MINUTE: env.int(600, 1),
   BODY_LIMIT_BYTES: env.int(1_048_576, 1024),

@@ -5,6 +5,7 @@ import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { deleteStreams } from "@parley/bus";
 import { Keyring } from "@parley/crypto";
+import { startAnalyticsService } from "@parley/analytics-service/app";
 import { startLeadsService } from "@parley/leads-service/app";
 import { cleanup, createTestDatabase, freePort, NATS_URL, requireNats, uniqueId } from "@parley/testing";
 import { buildSimulator } from "@parley/tool-simulator/app";
@@ -85,6 +86,17 @@ export async function startTestStack(): Promise<TestStack> {
   cleanup(() => voice.stop());
   const whatsapp = await startWhatsAppService({ ...channel, DATABASE_URL: await createTestDatabase("gw_whatsapp") });
   cleanup(() => whatsapp.stop());
+  const analytics = await startAnalyticsService({
+    ...channel,
+    DATABASE_URL: await createTestDatabase("gw_analytics"),
+    LEADS_GRPC_ADDR: leads.grpcAddress,
+    VOICE_GRPC_ADDR: voice.grpcAddress,
+    OPENAI_BASE_URL: `${simUrl}/openai/v1`,
+    OPENAI_API_KEY: "sandbox",
+    // The fake's injected 429s are retried quickly here.
+    ANALYSIS_MAX_RETRIES: "2",
+  });
+  cleanup(() => analytics.stop());
   const gateway = await startGateway({
     DATABASE_URL: await createTestDatabase("gw"),
     GATEWAY_PORT: String(gatewayPort),
@@ -94,6 +106,7 @@ export async function startTestStack(): Promise<TestStack> {
     LEADS_GRPC_ADDR: leads.grpcAddress,
     VOICE_GRPC_ADDR: voice.grpcAddress,
     WHATSAPP_GRPC_ADDR: whatsapp.grpcAddress,
+    ANALYTICS_GRPC_ADDR: analytics.grpcAddress,
     RATE_LIMIT_PER_MINUTE: "1000",
     BODY_LIMIT_BYTES: "4096",
     LOG_LEVEL: "silent",

@@ -7,6 +7,7 @@ import { LeadsDomain } from "./domain/leads";
 import { WorkspacesDomain } from "./domain/workspaces";
 import { LEADS_SERVICE_NAME, leadsService } from "./grpc/leads-service";
 import { callActivityConsumer } from "./events/call-activity";
+import { callInsightsConsumer } from "./events/call-insights";
 
 export const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 
@@ -19,6 +20,7 @@ export function startLeadsService(env: NodeJS.ProcessEnv = process.env): Promise
       register({ db, grpc, consume }) {
         const leads = new LeadsDomain(db);
         consume(callActivityConsumer(leads));
+        consume(callInsightsConsumer(leads));
         grpc.add(leadsV1.LeadsServiceService, LEADS_SERVICE_NAME, leadsService(leads, new WorkspacesDomain(db)));
       },
     },

@@ -86,7 +86,8 @@ export function startStackProcesses(options: StackOptions): Stack {
 
   const grpcAddress = (s: GrpcServiceName) => `127.0.0.1:${ports.grpc[s]}`;
   const simulatorUrl = `http://127.0.0.1:${ports.simulator}`;
-  // What each service needs of the others: voice reads leads and dials through the simulator.
+  // What each service needs of the others: voice reads leads and dials through the simulator;
+  // analytics reads calls and workspaces to analyse calls.
   const wiring: Partial<Record<GrpcServiceName, NodeJS.ProcessEnv>> = {
     voice: {
       LEADS_GRPC_ADDR: grpcAddress("leads"),
@@ -101,6 +102,13 @@ export function startStackProcesses(options: StackOptions): Stack {
       VOICE_RECONCILE_INTERVAL_MS: "2000",
       VOICE_STUCK_AFTER_MS: "10000",
       ...options.voiceEnv,
+    },
+    // Insights are extracted by the simulator's OpenAI fake, which accepts any key.
+    analytics: {
+      LEADS_GRPC_ADDR: grpcAddress("leads"),
+      VOICE_GRPC_ADDR: grpcAddress("voice"),
+      OPENAI_BASE_URL: `${simulatorUrl}/openai/v1`,
+      OPENAI_API_KEY: "sandbox",
     },
   };
   const processes = Object.fromEntries(GRPC_SERVICES.map((s) => [s, serviceProcess(s, ports.ops[s], ports.grpc[s])])) as Record<ComponentName, ServiceProcess>;
@@ -117,6 +125,7 @@ export function startStackProcesses(options: StackOptions): Stack {
       LEADS_GRPC_ADDR: grpcAddress("leads"),
       VOICE_GRPC_ADDR: grpcAddress("voice"),
       WHATSAPP_GRPC_ADDR: grpcAddress("whatsapp"),
+      ANALYTICS_GRPC_ADDR: grpcAddress("analytics"),
     },
     readyUrl: `http://127.0.0.1:${ports.gateway}/readyz`,
     onLine: options.onLine,

@@ -1,4 +1,4 @@
-import type { leadsV1, voiceV1 } from "@parley/proto";
+import type { analyticsV1, leadsV1, voiceV1 } from "@parley/proto";
 import type { ApiKey } from "../generated/prisma/client.ts";
 
 const iso = (d: Date | undefined | null) => (d ? d.toISOString() : null);
@@ -71,11 +71,33 @@ export function callJson(c: voiceV1.Call) {
     transcript: orNull(c.transcript),
     recording_url: orNull(c.recordingUrl),
     cost: ended ? c.cost : null,
-    insights: null,
     error: orNull(c.error),
   };
 }
 
 export function callEventJson(e: voiceV1.CallEvent) {
   return { type: e.type, status: e.status, source: e.source, data: e.data ?? {}, occurred_at: iso(e.occurredAt) };
+}
+
+export function insightJson(i: analyticsV1.CallInsight) {
+  const done = i.status === "succeeded";
+  return {
+    status: i.status,
+    reason: orNull(i.reason),
+    summary: done ? i.summary : null,
+    sentiment: done ? i.sentiment : null,
+    outcome: done ? i.outcome : null,
+    interest_level: done ? i.interestLevel : null,
+    objections: done ? i.objections : [],
+    meeting_time: orNull(i.meetingTime),
+    next_action: done ? i.nextAction : null,
+    language: done ? i.language : null,
+    qualification: i.qualification ?? {},
+    provider_analysis: i.providerAnalysis ?? null,
+    prompt_version: orNull(i.promptVersion),
+    model: orNull(i.model),
+    tokens: { prompt: i.promptTokens, completion: i.completionTokens },
+    llm_cost: i.llmCost,
+    updated_at: iso(i.updatedAt),
+  };
 }

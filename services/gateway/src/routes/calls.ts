@@ -2,13 +2,24 @@ import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { workspaceOf } from "../http/principal";
-import { callEventJson, callJson } from "../http/mappers";
+import { isDomainError } from "@parley/errors";
+import { callEventJson, callJson, insightJson } from "../http/mappers";
 import { CallSchema, IdParams, Nullable, page, PageQuery, problemResponses, Timestamp } from "../http/schemas";
 import type { RouteDeps } from "./deps";
 
+/** The call's insight, or null until the call has ended and been queued for analysis. */
+async function insightsOf(analytics: RouteDeps["analytics"], workspaceId: string, callId: string) {
+  try {
+    return insightJson((await analytics.getCallInsight({ workspaceId, callId })).insight!);
+  } catch (err) {
+    if (isDomainError(err) && err.kind === "not_found") return null;
+    // The call itself is still worth showing while analytics is down.
+    if (isDomainError(err) && err.kind === "unavailable") return null;
+    throw err;
+  }
+}
 
-
-export function callRoutes(root: FastifyInstance, { voice }: RouteDeps): void {
+export function callRoutes(root: FastifyInstance, { voice, analytics }: RouteDeps): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ["calls"];
 
@@ -80,8 +91,9 @@ export function callRoutes(root: FastifyInstance, { voice }: RouteDeps): void {
       },
     },
     async (request) => {
-      const res = await voice.getCall({ workspaceId: workspaceOf(request.principal), callId: request.params.id });
-      return { ...callJson(res.call!), events: res.events.map(callEventJson) };
+      const workspaceId = workspaceOf(request.principal);
+      const res = await voice.getCall({ workspaceId, callId: request.params.id });
+      return { ...callJson(res.call!), insights: await insightsOf(analytics, workspaceId, request.params.id), events: res.events.map(callEventJson) };
     },
   );
 }

@@ -1,10 +1,11 @@
 import type { GrpcClient } from "@parley/grpc";
-import type { leadsV1, voiceV1, whatsappV1 } from "@parley/proto";
+import type { analyticsV1, leadsV1, voiceV1, whatsappV1 } from "@parley/proto";
 import type { ApiKeys } from "../auth/api-keys";
 
 export interface RouteDeps {
   leads: GrpcClient<typeof leadsV1.LeadsServiceService>["call"];
   voice: GrpcClient<typeof voiceV1.VoiceServiceService>["call"];
   whatsapp: GrpcClient<typeof whatsappV1.WhatsAppServiceService>["call"];
+  analytics: GrpcClient<typeof analyticsV1.AnalyticsServiceService>["call"];
   keys: ApiKeys;
 }

@@ -235,32 +235,35 @@ export class LeadsDomain {
 
   /** Appends to the consent ledger; channels already opted out are not recorded twice and emit nothing. */
   async optOut(workspaceId: string, leadId: string, channels: Channel[], reason: string, source: string): Promise<Lead> {
+    return this.db.$transaction((tx) => this.optOutIn(tx, workspaceId, leadId, channels, reason, source));
+  }
+
+  /** optOut() inside the caller's transaction (a consumer's, with its inbox row). */
+  async optOutIn(tx: Prisma.TransactionClient, workspaceId: string, leadId: string, channels: Channel[], reason: string, source: string): Promise<Lead> {
     const requested = channels.length ? [...new Set(channels)] : [...CHANNELS];
-    return this.db.$transaction(async (tx) => {
-      // Row lock: concurrent opt-outs of one lead serialise, so the ledger never double-records.
-      await tx.$queryRawUnsafe("select id from leads where id = $1 and workspace_id = $2 for update", leadId, workspaceId);
-      const lead = await this.findLead(tx, workspaceId, leadId);
-      const already = new Set<Channel>([...(lead.optedOutVoice ? ["voice" as const] : []), ...(lead.optedOutWhatsapp ? ["whatsapp" as const] : [])]);
-      const fresh = requested.filter((c) => !already.has(c));
-      if (fresh.length === 0) return lead;
-      await tx.optOut.createMany({
-        data: fresh.map((channel) => ({ id: newId("opt"), workspaceId, phone: lead.phone, channel, reason, source, leadId: lead.id })),
-      });
-      const updated = await tx.lead.update({
-        where: { id: lead.id },
-        data: {
-          ...(fresh.includes("voice") ? { optedOutVoice: true } : {}),
-          ...(fresh.includes("whatsapp") ? { optedOutWhatsapp: true } : {}),
-        },
-      });
-      await this.addTimeline(tx, updated, "opted_out", `Opted out of ${fresh.join(" and ")}${reason ? `: ${reason}` : ""}`, {
-        channels: fresh,
-        reason,
-        source,
-      });
-      await emitLeadOptedOut(tx, updated, fresh, reason, source);
-      return updated;
+    // Row lock: concurrent opt-outs of one lead serialise, so the ledger never double-records.
+    await tx.$queryRawUnsafe("select id from leads where id = $1 and workspace_id = $2 for update", leadId, workspaceId);
+    const lead = await this.findLead(tx, workspaceId, leadId);
+    const already = new Set<Channel>([...(lead.optedOutVoice ? ["voice" as const] : []), ...(lead.optedOutWhatsapp ? ["whatsapp" as const] : [])]);
+    const fresh = requested.filter((c) => !already.has(c));
+    if (fresh.length === 0) return lead;
+    await tx.optOut.createMany({
+      data: fresh.map((channel) => ({ id: newId("opt"), workspaceId, phone: lead.phone, channel, reason, source, leadId: lead.id })),
     });
+    const updated = await tx.lead.update({
+      where: { id: lead.id },
+      data: {
+        ...(fresh.includes("voice") ? { optedOutVoice: true } : {}),
+        ...(fresh.includes("whatsapp") ? { optedOutWhatsapp: true } : {}),
+      },
+    });
+    await this.addTimeline(tx, updated, "opted_out", `Opted out of ${fresh.join(" and ")}${reason ? `: ${reason}` : ""}`, {
+      channels: fresh,
+      reason,
+      source,
+    });
+    await emitLeadOptedOut(tx, updated, fresh, reason, source);
+    return updated;
   }
 
   async consent(workspaceId: string, leadId: string, channel: Channel): Promise<{ allowed: boolean; reason: string }> {

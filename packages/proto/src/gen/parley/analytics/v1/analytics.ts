@@ -18,10 +18,80 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Struct } from "../../../google/protobuf/struct";
+import { Timestamp } from "../../../google/protobuf/timestamp";
 
 export const protobufPackage = "parley.analytics.v1";
 
 export const protobufFileName = "parley/analytics/v1/analytics.proto";
+
+export interface GetCallSummaryRequest {
+  workspaceId: string;
+  /** Every campaign (and single calls) when empty. */
+  campaignId: string;
+  /** UTC days, YYYY-MM-DD, inclusive; unbounded when empty. */
+  from: string;
+  to: string;
+}
+
+export interface GetCallSummaryResponse {
+  calls: number;
+  /** Answered by a person (ended as completed). */
+  connected: number;
+  talkSeconds: number;
+  analyzed: number;
+  meetingsBooked: number;
+  outcomes: { [key: string]: number };
+  sentiments: { [key: string]: number };
+  costTelephony: number;
+  costLlm: number;
+}
+
+export interface GetCallSummaryResponse_OutcomesEntry {
+  key: string;
+  value: number;
+}
+
+export interface GetCallSummaryResponse_SentimentsEntry {
+  key: string;
+  value: number;
+}
+
+export interface GetCallInsightRequest {
+  workspaceId: string;
+  callId: string;
+}
+
+export interface CallInsight {
+  /** pending, running, succeeded, skipped or failed. */
+  status: string;
+  /** Why skipped or failed. */
+  reason: string;
+  summary: string;
+  sentiment: string;
+  outcome: string;
+  interestLevel: string;
+  objections: string[];
+  meetingTime: string;
+  nextAction: string;
+  language: string;
+  /** The workspace's qualification answers, by criterion key. */
+  qualification?:
+    | { [key: string]: any }
+    | undefined;
+  /** The provider's own analysis (Vapi analysis, Retell call_analysis) when it sent one. */
+  providerAnalysis?: { [key: string]: any } | undefined;
+  promptVersion: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  llmCost: number;
+  updatedAt?: Date | undefined;
+}
+
+export interface GetCallInsightResponse {
+  insight?: CallInsight | undefined;
+}
 
 export interface GetLeadStatsRequest {
   workspaceId: string;
@@ -36,6 +106,1144 @@ export interface GetLeadStatsResponse_BySourceEntry {
   key: string;
   value: number;
 }
+
+function createBaseGetCallSummaryRequest(): GetCallSummaryRequest {
+  return { workspaceId: "", campaignId: "", from: "", to: "" };
+}
+
+export const GetCallSummaryRequest: MessageFns<GetCallSummaryRequest> = {
+  encode(message: GetCallSummaryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.campaignId !== "") {
+      writer.uint32(18).string(message.campaignId);
+    }
+    if (message.from !== "") {
+      writer.uint32(26).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(34).string(message.to);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCallSummaryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCallSummaryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.campaignId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCallSummaryRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      campaignId: isSet(object.campaignId)
+        ? globalThis.String(object.campaignId)
+        : isSet(object.campaign_id)
+        ? globalThis.String(object.campaign_id)
+        : "",
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
+    };
+  },
+
+  toJSON(message: GetCallSummaryRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.campaignId !== "") {
+      obj.campaignId = message.campaignId;
+    }
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCallSummaryRequest>): GetCallSummaryRequest {
+    return GetCallSummaryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCallSummaryRequest>): GetCallSummaryRequest {
+    const message = createBaseGetCallSummaryRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.campaignId = object.campaignId ?? "";
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
+    return message;
+  },
+};
+
+function createBaseGetCallSummaryResponse(): GetCallSummaryResponse {
+  return {
+    calls: 0,
+    connected: 0,
+    talkSeconds: 0,
+    analyzed: 0,
+    meetingsBooked: 0,
+    outcomes: {},
+    sentiments: {},
+    costTelephony: 0,
+    costLlm: 0,
+  };
+}
+
+export const GetCallSummaryResponse: MessageFns<GetCallSummaryResponse> = {
+  encode(message: GetCallSummaryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.calls !== 0) {
+      writer.uint32(8).int64(message.calls);
+    }
+    if (message.connected !== 0) {
+      writer.uint32(16).int64(message.connected);
+    }
+    if (message.talkSeconds !== 0) {
+      writer.uint32(25).double(message.talkSeconds);
+    }
+    if (message.analyzed !== 0) {
+      writer.uint32(32).int64(message.analyzed);
+    }
+    if (message.meetingsBooked !== 0) {
+      writer.uint32(40).int64(message.meetingsBooked);
+    }
+    globalThis.Object.entries(message.outcomes).forEach(([key, value]: [string, number]) => {
+      GetCallSummaryResponse_OutcomesEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
+    globalThis.Object.entries(message.sentiments).forEach(([key, value]: [string, number]) => {
+      GetCallSummaryResponse_SentimentsEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
+    if (message.costTelephony !== 0) {
+      writer.uint32(65).double(message.costTelephony);
+    }
+    if (message.costLlm !== 0) {
+      writer.uint32(73).double(message.costLlm);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCallSummaryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCallSummaryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.calls = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.connected = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.talkSeconds = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.analyzed = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.meetingsBooked = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = GetCallSummaryResponse_OutcomesEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.outcomes[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = GetCallSummaryResponse_SentimentsEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.sentiments[entry7.key] = entry7.value;
+            }
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.costTelephony = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.costLlm = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCallSummaryResponse {
+    return {
+      calls: isSet(object.calls) ? globalThis.Number(object.calls) : 0,
+      connected: isSet(object.connected) ? globalThis.Number(object.connected) : 0,
+      talkSeconds: isSet(object.talkSeconds)
+        ? globalThis.Number(object.talkSeconds)
+        : isSet(object.talk_seconds)
+        ? globalThis.Number(object.talk_seconds)
+        : 0,
+      analyzed: isSet(object.analyzed) ? globalThis.Number(object.analyzed) : 0,
+      meetingsBooked: isSet(object.meetingsBooked)
+        ? globalThis.Number(object.meetingsBooked)
+        : isSet(object.meetings_booked)
+        ? globalThis.Number(object.meetings_booked)
+        : 0,
+      outcomes: isObject(object.outcomes)
+        ? (globalThis.Object.entries(object.outcomes) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      sentiments: isObject(object.sentiments)
+        ? (globalThis.Object.entries(object.sentiments) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      costTelephony: isSet(object.costTelephony)
+        ? globalThis.Number(object.costTelephony)
+        : isSet(object.cost_telephony)
+        ? globalThis.Number(object.cost_telephony)
+        : 0,
+      costLlm: isSet(object.costLlm)
+        ? globalThis.Number(object.costLlm)
+        : isSet(object.cost_llm)
+        ? globalThis.Number(object.cost_llm)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetCallSummaryResponse): unknown {
+    const obj: any = {};
+    if (message.calls !== 0) {
+      obj.calls = Math.round(message.calls);
+    }
+    if (message.connected !== 0) {
+      obj.connected = Math.round(message.connected);
+    }
+    if (message.talkSeconds !== 0) {
+      obj.talkSeconds = floatToJson(message.talkSeconds);
+    }
+    if (message.analyzed !== 0) {
+      obj.analyzed = Math.round(message.analyzed);
+    }
+    if (message.meetingsBooked !== 0) {
+      obj.meetingsBooked = Math.round(message.meetingsBooked);
+    }
+    if (message.outcomes) {
+      const entries = globalThis.Object.entries(message.outcomes) as [string, number][];
+      if (entries.length > 0) {
+        obj.outcomes = {};
+        entries.forEach(([k, v]) => {
+          obj.outcomes[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.sentiments) {
+      const entries = globalThis.Object.entries(message.sentiments) as [string, number][];
+      if (entries.length > 0) {
+        obj.sentiments = {};
+        entries.forEach(([k, v]) => {
+          obj.sentiments[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.costTelephony !== 0) {
+      obj.costTelephony = floatToJson(message.costTelephony);
+    }
+    if (message.costLlm !== 0) {
+      obj.costLlm = floatToJson(message.costLlm);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCallSummaryResponse>): GetCallSummaryResponse {
+    return GetCallSummaryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCallSummaryResponse>): GetCallSummaryResponse {
+    const message = createBaseGetCallSummaryResponse();
+    message.calls = object.calls ?? 0;
+    message.connected = object.connected ?? 0;
+    message.talkSeconds = object.talkSeconds ?? 0;
+    message.analyzed = object.analyzed ?? 0;
+    message.meetingsBooked = object.meetingsBooked ?? 0;
+    message.outcomes = (globalThis.Object.entries(object.outcomes ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.sentiments = (globalThis.Object.entries(object.sentiments ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.costTelephony = object.costTelephony ?? 0;
+    message.costLlm = object.costLlm ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetCallSummaryResponse_OutcomesEntry(): GetCallSummaryResponse_OutcomesEntry {
+  return { key: "", value: 0 };
+}
+
+export const GetCallSummaryResponse_OutcomesEntry: MessageFns<GetCallSummaryResponse_OutcomesEntry> = {
+  encode(message: GetCallSummaryResponse_OutcomesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).int64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCallSummaryResponse_OutcomesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCallSummaryResponse_OutcomesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCallSummaryResponse_OutcomesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: GetCallSummaryResponse_OutcomesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCallSummaryResponse_OutcomesEntry>): GetCallSummaryResponse_OutcomesEntry {
+    return GetCallSummaryResponse_OutcomesEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCallSummaryResponse_OutcomesEntry>): GetCallSummaryResponse_OutcomesEntry {
+    const message = createBaseGetCallSummaryResponse_OutcomesEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetCallSummaryResponse_SentimentsEntry(): GetCallSummaryResponse_SentimentsEntry {
+  return { key: "", value: 0 };
+}
+
+export const GetCallSummaryResponse_SentimentsEntry: MessageFns<GetCallSummaryResponse_SentimentsEntry> = {
+  encode(message: GetCallSummaryResponse_SentimentsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).int64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCallSummaryResponse_SentimentsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCallSummaryResponse_SentimentsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCallSummaryResponse_SentimentsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: GetCallSummaryResponse_SentimentsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCallSummaryResponse_SentimentsEntry>): GetCallSummaryResponse_SentimentsEntry {
+    return GetCallSummaryResponse_SentimentsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCallSummaryResponse_SentimentsEntry>): GetCallSummaryResponse_SentimentsEntry {
+    const message = createBaseGetCallSummaryResponse_SentimentsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetCallInsightRequest(): GetCallInsightRequest {
+  return { workspaceId: "", callId: "" };
+}
+
+export const GetCallInsightRequest: MessageFns<GetCallInsightRequest> = {
+  encode(message: GetCallInsightRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.callId !== "") {
+      writer.uint32(18).string(message.callId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCallInsightRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCallInsightRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.callId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCallInsightRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      callId: isSet(object.callId)
+        ? globalThis.String(object.callId)
+        : isSet(object.call_id)
+        ? globalThis.String(object.call_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetCallInsightRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.callId !== "") {
+      obj.callId = message.callId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCallInsightRequest>): GetCallInsightRequest {
+    return GetCallInsightRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCallInsightRequest>): GetCallInsightRequest {
+    const message = createBaseGetCallInsightRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.callId = object.callId ?? "";
+    return message;
+  },
+};
+
+function createBaseCallInsight(): CallInsight {
+  return {
+    status: "",
+    reason: "",
+    summary: "",
+    sentiment: "",
+    outcome: "",
+    interestLevel: "",
+    objections: [],
+    meetingTime: "",
+    nextAction: "",
+    language: "",
+    qualification: undefined,
+    providerAnalysis: undefined,
+    promptVersion: "",
+    model: "",
+    promptTokens: 0,
+    completionTokens: 0,
+    llmCost: 0,
+    updatedAt: undefined,
+  };
+}
+
+export const CallInsight: MessageFns<CallInsight> = {
+  encode(message: CallInsight, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== "") {
+      writer.uint32(10).string(message.status);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.summary !== "") {
+      writer.uint32(26).string(message.summary);
+    }
+    if (message.sentiment !== "") {
+      writer.uint32(34).string(message.sentiment);
+    }
+    if (message.outcome !== "") {
+      writer.uint32(42).string(message.outcome);
+    }
+    if (message.interestLevel !== "") {
+      writer.uint32(50).string(message.interestLevel);
+    }
+    for (const v of message.objections) {
+      writer.uint32(58).string(v!);
+    }
+    if (message.meetingTime !== "") {
+      writer.uint32(66).string(message.meetingTime);
+    }
+    if (message.nextAction !== "") {
+      writer.uint32(74).string(message.nextAction);
+    }
+    if (message.language !== "") {
+      writer.uint32(82).string(message.language);
+    }
+    if (message.qualification !== undefined) {
+      Struct.encode(Struct.wrap(message.qualification), writer.uint32(90).fork()).join();
+    }
+    if (message.providerAnalysis !== undefined) {
+      Struct.encode(Struct.wrap(message.providerAnalysis), writer.uint32(98).fork()).join();
+    }
+    if (message.promptVersion !== "") {
+      writer.uint32(106).string(message.promptVersion);
+    }
+    if (message.model !== "") {
+      writer.uint32(114).string(message.model);
+    }
+    if (message.promptTokens !== 0) {
+      writer.uint32(120).int32(message.promptTokens);
+    }
+    if (message.completionTokens !== 0) {
+      writer.uint32(128).int32(message.completionTokens);
+    }
+    if (message.llmCost !== 0) {
+      writer.uint32(137).double(message.llmCost);
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(146).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CallInsight {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCallInsight();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.summary = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sentiment = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.interestLevel = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.objections.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.meetingTime = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.nextAction = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.qualification = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.providerAnalysis = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.promptVersion = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.promptTokens = reader.int32();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.completionTokens = reader.int32();
+            continue;
+          }
+          case 17: {
+            if (tag !== 137) {
+              break;
+            }
+
+            message.llmCost = reader.double();
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CallInsight {
+    return {
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      summary: isSet(object.summary) ? globalThis.String(object.summary) : "",
+      sentiment: isSet(object.sentiment) ? globalThis.String(object.sentiment) : "",
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : "",
+      interestLevel: isSet(object.interestLevel)
+        ? globalThis.String(object.interestLevel)
+        : isSet(object.interest_level)
+        ? globalThis.String(object.interest_level)
+        : "",
+      objections: globalThis.Array.isArray(object?.objections)
+        ? object.objections.map((e: any) => globalThis.String(e))
+        : [],
+      meetingTime: isSet(object.meetingTime)
+        ? globalThis.String(object.meetingTime)
+        : isSet(object.meeting_time)
+        ? globalThis.String(object.meeting_time)
+        : "",
+      nextAction: isSet(object.nextAction)
+        ? globalThis.String(object.nextAction)
+        : isSet(object.next_action)
+        ? globalThis.String(object.next_action)
+        : "",
+      language: isSet(object.language) ? globalThis.String(object.language) : "",
+      qualification: isObject(object.qualification) ? object.qualification : undefined,
+      providerAnalysis: isObject(object.providerAnalysis)
+        ? object.providerAnalysis
+        : isObject(object.provider_analysis)
+        ? object.provider_analysis
+        : undefined,
+      promptVersion: isSet(object.promptVersion)
+        ? globalThis.String(object.promptVersion)
+        : isSet(object.prompt_version)
+        ? globalThis.String(object.prompt_version)
+        : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      promptTokens: isSet(object.promptTokens)
+        ? globalThis.Number(object.promptTokens)
+        : isSet(object.prompt_tokens)
+        ? globalThis.Number(object.prompt_tokens)
+        : 0,
+      completionTokens: isSet(object.completionTokens)
+        ? globalThis.Number(object.completionTokens)
+        : isSet(object.completion_tokens)
+        ? globalThis.Number(object.completion_tokens)
+        : 0,
+      llmCost: isSet(object.llmCost)
+        ? globalThis.Number(object.llmCost)
+        : isSet(object.llm_cost)
+        ? globalThis.Number(object.llm_cost)
+        : 0,
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CallInsight): unknown {
+    const obj: any = {};
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.summary !== "") {
+      obj.summary = message.summary;
+    }
+    if (message.sentiment !== "") {
+      obj.sentiment = message.sentiment;
+    }
+    if (message.outcome !== "") {
+      obj.outcome = message.outcome;
+    }
+    if (message.interestLevel !== "") {
+      obj.interestLevel = message.interestLevel;
+    }
+    if (message.objections?.length) {
+      obj.objections = message.objections;
+    }
+    if (message.meetingTime !== "") {
+      obj.meetingTime = message.meetingTime;
+    }
+    if (message.nextAction !== "") {
+      obj.nextAction = message.nextAction;
+    }
+    if (message.language !== "") {
+      obj.language = message.language;
+    }
+    if (message.qualification !== undefined) {
+      obj.qualification = message.qualification;
+    }
+    if (message.providerAnalysis !== undefined) {
+      obj.providerAnalysis = message.providerAnalysis;
+    }
+    if (message.promptVersion !== "") {
+      obj.promptVersion = message.promptVersion;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.promptTokens !== 0) {
+      obj.promptTokens = Math.round(message.promptTokens);
+    }
+    if (message.completionTokens !== 0) {
+      obj.completionTokens = Math.round(message.completionTokens);
+    }
+    if (message.llmCost !== 0) {
+      obj.llmCost = floatToJson(message.llmCost);
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CallInsight>): CallInsight {
+    return CallInsight.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CallInsight>): CallInsight {
+    const message = createBaseCallInsight();
+    message.status = object.status ?? "";
+    message.reason = object.reason ?? "";
+    message.summary = object.summary ?? "";
+    message.sentiment = object.sentiment ?? "";
+    message.outcome = object.outcome ?? "";
+    message.interestLevel = object.interestLevel ?? "";
+    message.objections = object.objections?.map((e) => e) || [];
+    message.meetingTime = object.meetingTime ?? "";
+    message.nextAction = object.nextAction ?? "";
+    message.language = object.language ?? "";
+    message.qualification = object.qualification ?? undefined;
+    message.providerAnalysis = object.providerAnalysis ?? undefined;
+    message.promptVersion = object.promptVersion ?? "";
+    message.model = object.model ?? "";
+    message.promptTokens = object.promptTokens ?? 0;
+    message.completionTokens = object.completionTokens ?? 0;
+    message.llmCost = object.llmCost ?? 0;
+    message.updatedAt = object.updatedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseGetCallInsightResponse(): GetCallInsightResponse {
+  return { insight: undefined };
+}
+
+export const GetCallInsightResponse: MessageFns<GetCallInsightResponse> = {
+  encode(message: GetCallInsightResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.insight !== undefined) {
+      CallInsight.encode(message.insight, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCallInsightResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCallInsightResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.insight = CallInsight.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCallInsightResponse {
+    return { insight: isSet(object.insight) ? CallInsight.fromJSON(object.insight) : undefined };
+  },
+
+  toJSON(message: GetCallInsightResponse): unknown {
+    const obj: any = {};
+    if (message.insight !== undefined) {
+      obj.insight = CallInsight.toJSON(message.insight);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCallInsightResponse>): GetCallInsightResponse {
+    return GetCallInsightResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCallInsightResponse>): GetCallInsightResponse {
+    const message = createBaseGetCallInsightResponse();
+    message.insight = (object.insight !== undefined && object.insight !== null)
+      ? CallInsight.fromPartial(object.insight)
+      : undefined;
+    return message;
+  },
+};
 
 function createBaseGetLeadStatsRequest(): GetLeadStatsRequest {
   return { workspaceId: "" };
@@ -328,8 +1536,8 @@ export const GetLeadStatsResponse_BySourceEntry: MessageFns<GetLeadStatsResponse
 };
 
 /**
- * Analytics: call insights and aggregates arrive with the post-call analysis issue; for now it
- * keeps per-workspace lead counts from leads.lead_created.
+ * Analytics: per-workspace lead counts from leads.lead_created, and one insight per ended call,
+ * extracted by an LLM from its transcript.
  */
 export type AnalyticsServiceService = typeof AnalyticsServiceService;
 export const AnalyticsServiceService = {
@@ -343,10 +1551,38 @@ export const AnalyticsServiceService = {
       Buffer.from(GetLeadStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetLeadStatsResponse => GetLeadStatsResponse.decode(value),
   },
+  /** NOT_FOUND until voice.call_ended for the call has been consumed. */
+  getCallInsight: {
+    path: "/parley.analytics.v1.AnalyticsService/GetCallInsight" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCallInsightRequest): Buffer =>
+      Buffer.from(GetCallInsightRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCallInsightRequest => GetCallInsightRequest.decode(value),
+    responseSerialize: (value: GetCallInsightResponse): Buffer =>
+      Buffer.from(GetCallInsightResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetCallInsightResponse => GetCallInsightResponse.decode(value),
+  },
+  /** Totals from the aggregates kept by the consumers (never a scan of the calls). */
+  getCallSummary: {
+    path: "/parley.analytics.v1.AnalyticsService/GetCallSummary" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCallSummaryRequest): Buffer =>
+      Buffer.from(GetCallSummaryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCallSummaryRequest => GetCallSummaryRequest.decode(value),
+    responseSerialize: (value: GetCallSummaryResponse): Buffer =>
+      Buffer.from(GetCallSummaryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetCallSummaryResponse => GetCallSummaryResponse.decode(value),
+  },
 } as const;
 
 export interface AnalyticsServiceServer extends UntypedServiceImplementation {
   getLeadStats: handleUnaryCall<GetLeadStatsRequest, GetLeadStatsResponse>;
+  /** NOT_FOUND until voice.call_ended for the call has been consumed. */
+  getCallInsight: handleUnaryCall<GetCallInsightRequest, GetCallInsightResponse>;
+  /** Totals from the aggregates kept by the consumers (never a scan of the calls). */
+  getCallSummary: handleUnaryCall<GetCallSummaryRequest, GetCallSummaryResponse>;
 }
 
 export interface AnalyticsServiceClient extends Client {
@@ -365,6 +1601,38 @@ export interface AnalyticsServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetLeadStatsResponse) => void,
   ): ClientUnaryCall;
+  /** NOT_FOUND until voice.call_ended for the call has been consumed. */
+  getCallInsight(
+    request: GetCallInsightRequest,
+    callback: (error: ServiceError | null, response: GetCallInsightResponse) => void,
+  ): ClientUnaryCall;
+  getCallInsight(
+    request: GetCallInsightRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetCallInsightResponse) => void,
+  ): ClientUnaryCall;
+  getCallInsight(
+    request: GetCallInsightRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetCallInsightResponse) => void,
+  ): ClientUnaryCall;
+  /** Totals from the aggregates kept by the consumers (never a scan of the calls). */
+  getCallSummary(
+    request: GetCallSummaryRequest,
+    callback: (error: ServiceError | null, response: GetCallSummaryResponse) => void,
+  ): ClientUnaryCall;
+  getCallSummary(
+    request: GetCallSummaryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetCallSummaryResponse) => void,
+  ): ClientUnaryCall;
+  getCallSummary(
+    request: GetCallSummaryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetCallSummaryResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const AnalyticsServiceClient = makeGenericClientConstructor(
@@ -376,6 +1644,10 @@ export const AnalyticsServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
+
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin ? T
@@ -384,6 +1656,28 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
 
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());

@@ -1,0 +1,125 @@
+// Runs queued insights with a bound on concurrent LLM requests. Rows are claimed with a lease
+// (FOR UPDATE SKIP LOCKED), so several replicas share the work and a replica that dies mid-call
+// leaves its rows to be claimed again when the lease runs out.
+import type pg from "pg";
+import type { Logger } from "@parley/logger";
+import type { CallInsight, PrismaClient } from "../generated/prisma/client.ts";
+import { INSIGHTS_CHANNEL } from "./call-ended-consumer";
+
+export interface InsightWorkerOptions {
+  concurrency: number;
+  pollIntervalMs: number;
+  /** A claim older than this is taken to be abandoned by a dead worker. */
+  leaseMs: number;
+}
+
+export class InsightWorker {
+  private running?: Promise<void>;
+  private stopping = false;
+  private wake?: () => void;
+  private notified = false;
+  private listener?: pg.PoolClient;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly pool: pg.Pool,
+    private readonly analyze: (row: CallInsight) => Promise<void>,
+    private readonly options: InsightWorkerOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.stopping = false;
+    this.running ??= this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.poke();
+    await this.running;
+    this.running = undefined;
+    this.listener?.release(true);
+    this.listener = undefined;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      await this.listen();
+      let claimed: CallInsight[] = [];
+      try {
+        claimed = await this.claim(this.options.concurrency - this.inFlight.size);
+      } catch (err) {
+        this.logger.error({ err }, "cannot claim insights; retrying");
+      }
+      for (const row of claimed) {
+        const job: Promise<void> = this.analyze(row)
+          .catch((err: unknown) => this.logger.error({ err, call_id: row.callId }, "insight analysis crashed"))
+          .finally(() => {
+            this.inFlight.delete(job);
+            this.poke();
+          });
+        this.inFlight.add(job);
+      }
+      if (claimed.length && this.inFlight.size < this.options.concurrency) continue;
+      await this.sleep(this.options.pollIntervalMs);
+    }
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async claim(limit: number): Promise<CallInsight[]> {
+    if (limit <= 0) return [];
+    const claimed = await this.db.$queryRawUnsafe<{ call_id: string }[]>(
+      `update call_insights set status = 'running', claimed_at = now(), attempts = attempts + 1, updated_at = now()
+       where call_id in (
+         select call_id from call_insights
+         where (status = 'pending' and next_attempt_at <= now()) or (status = 'running' and claimed_at < now() - make_interval(secs => $2))
+         order by next_attempt_at limit $1 for update skip locked)
+       returning call_id`,
+      limit,
+      this.options.leaseMs / 1000,
+    );
+    if (!claimed.length) return [];
+    return this.db.callInsight.findMany({ where: { callId: { in: claimed.map((c) => c.call_id) } } });
+  }
+
+  private poke(): void {
+    this.notified = true;
+    this.wake?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.notified) {
+      this.notified = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        this.notified = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  private async listen(): Promise<void> {
+    if (this.listener) return;
+    try {
+      const client = await this.pool.connect();
+      client.on("notification", () => this.poke());
+      client.on("error", (err) => {
+        if (this.listener !== client) return;
+        this.listener = undefined;
+        this.logger.warn({ err }, "insight listener lost; polling until it reconnects");
+        client.release(err);
+      });
+      await client.query(`listen ${INSIGHTS_CHANNEL}`);
+      this.listener = client;
+    } catch (err) {
+      this.logger.warn({ err }, "insight listener unavailable; polling");
+    }
+  }
+}
