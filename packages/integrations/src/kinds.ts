@@ -23,15 +23,20 @@ export type IntegrationKind = keyof typeof INTEGRATION_SCHEMAS;
 export const INTEGRATION_KINDS = Object.keys(INTEGRATION_SCHEMAS) as IntegrationKind[];
 export type Credentials<K extends IntegrationKind> = z.infer<(typeof INTEGRATION_SCHEMAS)[K]>;
 
-/** Which service keeps (and alone decrypts) each kind's credentials. */
-export const INTEGRATION_OWNER: Record<IntegrationKind, "voice" | "whatsapp"> = {
-  vapi: "voice",
-  bolna: "voice",
-  retell: "voice",
-  calcom: "voice",
-  twilio: "whatsapp",
-  meta_whatsapp: "whatsapp",
-  openai: "whatsapp",
+export type IntegrationOwner = "voice" | "whatsapp" | "analytics";
+
+/**
+ * Which services keep (and alone decrypt) each kind's credentials. OpenAI's key is used by two:
+ * the WhatsApp agent and the post-call analysis; each keeps its own sealed copy.
+ */
+export const INTEGRATION_OWNERS: Record<IntegrationKind, readonly IntegrationOwner[]> = {
+  vapi: ["voice"],
+  bolna: ["voice"],
+  retell: ["voice"],
+  calcom: ["voice"],
+  twilio: ["whatsapp"],
+  meta_whatsapp: ["whatsapp"],
+  openai: ["whatsapp", "analytics"],
 };
 
 export function isIntegrationKind(kind: string): kind is IntegrationKind {

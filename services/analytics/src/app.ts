@@ -1,9 +1,9 @@
 import { fileURLToPath } from "node:url";
-import OpenAI from "openai";
 import { z } from "zod";
 import { env as envTypes } from "@parley/config";
 import { createPrisma } from "@parley/db";
 import { createClient } from "@parley/grpc";
+import { encryptionKeysEnv, integrationRpcs, IntegrationStore } from "@parley/integrations";
 import { runService, type RunningService } from "@parley/service";
 import { analyticsV1, leadsV1, voiceV1 } from "@parley/proto";
 import { ValidationError } from "@parley/errors";
@@ -11,7 +11,7 @@ import { PrismaClient } from "./generated/prisma/client.ts";
 import { leadStatsConsumer } from "./events/lead-stats";
 import { InsightAnalyzer } from "./insights/analyzer";
 import { callEndedConsumer } from "./insights/call-ended-consumer";
-import { InsightExtractor } from "./insights/extractor";
+import { Extractors } from "./insights/extractor";
 import { DEFAULT_PRICES, priceTable } from "./insights/pricing";
 import { insightRpcs } from "./insights/rpc";
 import { summaryRpcs } from "./insights/summary";
@@ -22,10 +22,11 @@ export const migrationsDir = fileURLToPath(new URL("../prisma/migrations", impor
 const grpcAddress = (fallback: string) => z.string().regex(/^[^\s:]+:\d+$/, "host:port").default(fallback);
 
 const analyticsEnv = {
+  PARLEY_ENCRYPTION_KEYS: encryptionKeysEnv,
   LEADS_GRPC_ADDR: grpcAddress("127.0.0.1:50051"),
   VOICE_GRPC_ADDR: grpcAddress("127.0.0.1:50052"),
   GRPC_DEADLINE_MS: envTypes.int(5000, 50),
-  /** The operator's key; without one, insights fail with that reason (transcripts are still counted). */
+  /** The operator's key, for workspaces without their own OpenAI integration. */
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: envTypes.url("https://api.openai.com/v1"),
   ANALYSIS_MODEL: z.string().min(1).default("gpt-4o-mini"),
@@ -63,15 +64,20 @@ export function startAnalyticsService(env: NodeJS.ProcessEnv = process.env): Pro
         const options = { deadlineMs: config.GRPC_DEADLINE_MS };
         const voice = createClient(voiceV1.VoiceServiceService, "parley.voice.v1.VoiceService", config.VOICE_GRPC_ADDR, options);
         const leads = createClient(leadsV1.LeadsServiceService, "parley.leads.v1.LeadsService", config.LEADS_GRPC_ADDR, options);
-        const extractor = config.OPENAI_API_KEY
-          ? new InsightExtractor(new OpenAI({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, timeout: config.ANALYSIS_TIMEOUT_MS, maxRetries: config.ANALYSIS_MAX_RETRIES }), config.ANALYSIS_MODEL)
-          : undefined;
-        if (!extractor) logger.warn("OPENAI_API_KEY is not set: call insights will fail until it is");
+        const integrations = new IntegrationStore(db, config.PARLEY_ENCRYPTION_KEYS, ["openai"]);
+        const extractors = new Extractors(integrations, {
+          apiKey: config.OPENAI_API_KEY,
+          baseURL: config.OPENAI_BASE_URL,
+          model: config.ANALYSIS_MODEL,
+          timeoutMs: config.ANALYSIS_TIMEOUT_MS,
+          maxRetries: config.ANALYSIS_MAX_RETRIES,
+        });
+        if (!config.OPENAI_API_KEY) logger.warn("OPENAI_API_KEY is not set: only workspaces with their own OpenAI integration get call insights");
         const analyzer = new InsightAnalyzer({
           db,
           voice: voice.call,
           leads: leads.call,
-          extractor,
+          extractors,
           prices: config.ANALYSIS_PRICES,
           maxAttempts: config.ANALYSIS_MAX_ATTEMPTS,
           retryDelaysMs: [5_000, 30_000, 120_000, 600_000],
@@ -95,6 +101,7 @@ export function startAnalyticsService(env: NodeJS.ProcessEnv = process.env): Pro
           },
           ...insightRpcs(db),
           ...summaryRpcs(db),
+          ...integrationRpcs(integrations),
         });
       },
     },

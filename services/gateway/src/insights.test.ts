@@ -53,16 +53,17 @@ test("a normal call gets an insight with the workspace's qualification answers; 
   const { call, leadId } = await callAndAnalyse(key, "+14155550401");
   const insight = call.insights;
   assert.equal(insight.status, "succeeded", JSON.stringify(insight));
-  assert.equal(insight.outcome, "interested");
-  assert.equal(insight.sentiment, "positive");
+  assert.equal(insight.outcome, "interested", JSON.stringify(insight));
+  assert.equal(insight.sentiment, "positive", JSON.stringify(insight));
   assert.ok(insight.summary.length > 0);
   assert.deepEqual(Object.keys(insight.qualification).sort(), ["company_size", "has_budget"]);
+  assert.deepEqual(insight.provider_analysis, { summary: "The callee talked with the assistant.", successEvaluation: "true" }, "Vapi's own analysis is kept beside ours");
   assert.equal(insight.prompt_version, "call-insight/1");
   assert.equal(insight.model, "gpt-4o-mini");
   assert.ok(insight.tokens.prompt > 0 && insight.tokens.completion > 0 && insight.llm_cost > 0, JSON.stringify(insight));
-  assert.equal((await openAiRequests()) - before, 1, "one LLM request for the call");
+  assert.equal((await openAiRequests()) - before, 1, `one LLM request for the call: ${JSON.stringify(await (await fetch(`${stack.simUrl}/_sim/openai/requests`)).json())}`);
   const lead = await stack.untilTimeline(key, leadId, "call_analyzed");
-  assert.equal(lead.status, "qualified");
+  assert.equal(lead.status, "qualified", JSON.stringify(lead.timeline));
   assert.match(lead.timeline.find((e: Json) => e.kind === "call_analyzed").summary, /^Call analysed: interested/);
 });
 
@@ -153,4 +154,17 @@ test("the summary's numbers match a count made from the test's own calls", async
   const other = await stack.call("GET", "/v1/analytics/summary?from=2020-01-01&to=2020-01-02", { token: key });
   assert.equal(other.body.calls, 0, "a range without calls");
   assertProblem(await stack.call("GET", `/v1/analytics/summary?from=${today}&to=2020-01-01`, { token: key }), 400);
+});
+
+test("a workspace's own OpenAI integration is used for its calls: its model, its key", async () => {
+  const key = await workspace();
+  const put = await stack.call("PUT", "/v1/integrations/openai", { token: key, body: { api_key: "sk-workspace-own", model: "gpt-4o" } });
+  assert.equal(put.status, 200, JSON.stringify(put.body));
+  const listed = (await stack.call("GET", "/v1/integrations", { token: key })).body.data.find((i: Json) => i.kind === "openai");
+  assert.equal(listed.configured, true);
+  const { call } = await callAndAnalyse(key, "+14155550407");
+  assert.equal(call.insights.status, "succeeded");
+  assert.equal(call.insights.model, "gpt-4o");
+  const { data } = (await (await fetch(`${stack.simUrl}/_sim/openai/requests`)).json()) as { data: Json[] };
+  assert.equal(data.at(-1)?.model, "gpt-4o");
 });

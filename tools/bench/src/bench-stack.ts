@@ -9,6 +9,9 @@ const ROOT = new URL("../../..", import.meta.url).pathname;
 
 export interface BenchStack {
   stack: Stack;
+  /** The run's own NATS server and subject prefix: for scenarios that publish events themselves. */
+  natsUrl: string;
+  subjectPrefix: string;
   /** Creates a workspace through the gateway; its admin key. */
   workspace(): Promise<{ id: string; key: string }>;
   dispose(): Promise<void>;
@@ -17,6 +20,7 @@ export interface BenchStack {
 export async function benchStack(): Promise<BenchStack> {
   await requirePostgres();
   const nats: OwnNatsServer = await startNatsServer();
+  const subjectPrefix = uniqueId();
   const stack = startStackProcesses({
     root: ROOT,
     databaseUrl: PG_URL,
@@ -25,11 +29,13 @@ export async function benchStack(): Promise<BenchStack> {
     encryptionKeys: Keyring.generateEntry("bench"),
     ports: await freePorts(),
     databaseSuffix: `bench_${uniqueId()}`,
-    subjectPrefix: uniqueId(),
+    subjectPrefix,
     logLevel: "warn",
   });
   return {
     stack,
+    natsUrl: nats.url,
+    subjectPrefix,
     async workspace() {
       const res = await fetch(`${stack.gatewayUrl}/v1/workspaces`, {
         method: "POST",

@@ -1,21 +1,31 @@
 import { parseArgs } from "node:util";
+import { analysis, analysisReport, llmRequestsMatch } from "./analysis";
 import { report } from "./load";
 import { restRead } from "./rest-read";
 import { webhookIngest } from "./webhook-ingest";
 
-const USAGE = `usage: npm run bench -- <scenario> [--duration <seconds>] [--connections <n>]
+const USAGE = `usage: npm run bench -- <scenario> [--duration <seconds>] [--connections <n>] [--calls <n>] [--concurrency <n>]
 scenarios:
   rest-read        GET /v1/leads/{id} through the gateway vs a bare Fastify + pg route
-  webhook-ingest   signed Vapi webhooks through the gateway to a JetStream ack vs a bare Fastify route`;
+  webhook-ingest   signed Vapi webhooks through the gateway to a JetStream ack vs a bare Fastify route
+  analysis         --calls voice.call_ended events (default 500) analysed against the OpenAI fake at 800 ms,
+                   at ANALYSIS_CONCURRENCY --concurrency (default 4), vs the ceiling concurrency ÷ latency`;
 
 const { positionals, values } = parseArgs({
   args: process.argv.slice(2),
   allowPositionals: true,
-  options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "16" } },
+  options: {
+    duration: { type: "string", default: "10" },
+    connections: { type: "string", default: "16" },
+    calls: { type: "string", default: "500" },
+    concurrency: { type: "string", default: "4" },
+  },
 });
 const options = { durationSeconds: Number(values.duration), connections: Number(values.connections) };
-if (!Number.isInteger(options.durationSeconds) || options.durationSeconds < 1 || options.durationSeconds > 120 || !Number.isInteger(options.connections) || options.connections < 1) {
-  console.error(`--duration must be 1..120 and --connections a positive integer\n\n${USAGE}`);
+const analysisOptions = { calls: Number(values.calls), concurrency: Number(values.concurrency) };
+const within = (n: number, min: number, max: number) => Number.isInteger(n) && n >= min && n <= max;
+if (!within(options.durationSeconds, 1, 120) || !within(options.connections, 1, Infinity) || !within(analysisOptions.calls, 1, 10_000) || !within(analysisOptions.concurrency, 1, 256)) {
+  console.error(`--duration must be 1..120, --connections a positive integer, --calls 1..10000 and --concurrency 1..256\n\n${USAGE}`);
   process.exit(2);
 }
 switch (positionals[0]) {
@@ -25,6 +35,12 @@ switch (positionals[0]) {
   case "webhook-ingest":
     console.log(report("webhook-ingest", await webhookIngest(options), options));
     break;
+  case "analysis": {
+    const result = await analysis(analysisOptions);
+    console.log(analysisReport(result));
+    if (!llmRequestsMatch(result)) process.exitCode = 1;
+    break;
+  }
   default:
     console.error(positionals[0] ? `unknown scenario: ${positionals[0]}\n\n${USAGE}` : USAGE);
     process.exit(2);

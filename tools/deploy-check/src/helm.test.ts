@@ -324,7 +324,7 @@ test("the encryption keyring is required, reaches only the services that seal cr
     const name = nameOf(deployment);
     const env = envList(mainContainer(deployment));
     const keys = env.find((e) => e.name === "PARLEY_ENCRYPTION_KEYS");
-    const seals = /-(voice|whatsapp)$/.test(name);
+    const seals = /-(voice|whatsapp|analytics)$/.test(name);
     assert.equal(!!keys, seals, `${name}: PARLEY_ENCRYPTION_KEYS ${seals ? "missing" : "must not be given"}`);
     if (keys) assert.ok(obj(keys.valueFrom, "valueFrom").secretKeyRef, `${name}: keyring must come from the Secret`);
   }

@@ -7,7 +7,7 @@ import { counter, histogram } from "@parley/metrics";
 import { events, type leadsV1, type voiceV1 } from "@parley/proto";
 import type { CallInsight, Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import { addStats } from "./call-stats";
-import type { Extraction, InsightExtractor } from "./extractor";
+import type { Extraction, Extractors } from "./extractor";
 import { insightSchema, type Insight, type QualificationCriterion } from "./insight-schema";
 import { llmCost, type PriceTable } from "./pricing";
 import { insightPrompt, PROMPT_VERSION } from "./prompt";
@@ -18,8 +18,8 @@ export interface AnalyzerDeps {
   db: PrismaClient;
   voice: GrpcClient<typeof voiceV1.VoiceServiceService>["call"];
   leads: GrpcClient<typeof leadsV1.LeadsServiceService>["call"];
-  /** Undefined when no OpenAI key is configured: insights then fail with that reason. */
-  extractor?: InsightExtractor;
+  /** Gives no extractor when neither the workspace nor the operator has an OpenAI key. */
+  extractors: Extractors;
   prices: PriceTable;
   maxAttempts: number;
   /** Delay before each retry after the LLM was unavailable, the last one repeating. */
@@ -33,12 +33,16 @@ const REPORT_WAITS_MS = [1000, 3000, 10_000, 30_000];
 const insightsTotal = counter("parley_analytics_insights_total", "Call insights by final status", ["status"]);
 const callEndToInsight = histogram("parley_analytics_call_end_to_insight_seconds", "From a call's end to its insight stored", [], [1, 2, 5, 10, 30, 60, 120, 300, 900]);
 
-type Final = { status: "succeeded"; insight: Insight; extraction: Extraction } | { status: "skipped" | "failed"; reason: string; extraction?: Extraction };
+/** The extraction and the model that made it. */
+type Made = Extraction & { model: string };
+type Final = { status: "succeeded"; insight: Insight; extraction: Made } | { status: "skipped" | "failed"; reason: string; extraction?: Made };
 
 /** The call as voice has it when the insight is final: talk time and cost often arrive after the end. */
 interface CallFigures {
   durationSeconds: number;
   cost: number;
+  /** Kept beside Parley's insight. */
+  providerAnalysis?: Record<string, unknown>;
 }
 
 export class InsightAnalyzer {
@@ -47,7 +51,7 @@ export class InsightAnalyzer {
   readonly analyze = async (row: CallInsight): Promise<void> => {
     // Claims taken by workers that died also count: a call that keeps killing its worker stops here.
     const { call } = await this.deps.voice.getCall({ workspaceId: row.workspaceId, callId: row.callId });
-    const figures = { durationSeconds: call?.durationSeconds ?? row.durationSeconds, cost: call?.cost ?? row.telephonyCost };
+    const figures = { durationSeconds: call?.durationSeconds ?? row.durationSeconds, cost: call?.cost ?? row.telephonyCost, providerAnalysis: call?.providerAnalysis };
     if (row.attempts > this.deps.maxAttempts + REPORT_WAITS_MS.length) return this.finish(row, figures, { status: "failed", reason: `gave up after ${row.attempts - 1} attempts` });
     const transcript = call?.transcript ?? "";
     const words = transcript.split(/\s+/).filter(Boolean).length;
@@ -57,18 +61,19 @@ export class InsightAnalyzer {
     const wait = REPORT_WAITS_MS[row.attempts - 1];
     if (!settled && wait !== undefined) return this.retryLater(row, wait, "waiting for the call's report");
     if (words < MIN_WORDS) return this.finish(row, figures, { status: "skipped", reason: transcript ? `the transcript has ${words} words, under ${MIN_WORDS}` : "the call has no transcript" });
-    if (!this.deps.extractor) return this.finish(row, figures, { status: "failed", reason: "no OpenAI API key is configured (OPENAI_API_KEY)" });
+    const extractor = await this.deps.extractors.forWorkspace(row.workspaceId);
+    if (!extractor) return this.finish(row, figures, { status: "failed", reason: "no OpenAI key: PUT /v1/integrations/openai, or set OPENAI_API_KEY for every workspace" });
 
     const { workspace } = await this.deps.leads.getWorkspace({ workspaceId: row.workspaceId });
     const profile = (workspace?.profile ?? {}) as { offer?: string; qualification?: QualificationCriterion[] };
     const criteria = profile.qualification ?? [];
     const schema = insightSchema(criteria);
-    let extraction: Extraction;
+    let extraction: Made;
     try {
-      extraction = await this.deps.extractor.extract(
+      extraction = { model: extractor.model, ...(await extractor.extract(
         insightPrompt({ business: workspace?.name ?? "", offer: profile.offer ?? "", endedReason: row.endedReason, durationSeconds: row.durationSeconds, transcript, criteria }),
         schema,
-      );
+      )) };
     } catch (err) {
       // The SDK already retried 429/5xx: try again later, a bounded number of times.
       if (row.attempts >= this.deps.maxAttempts) return this.finish(row, figures, { status: "failed", reason: `the LLM is unavailable: ${(err as Error).message}` });
@@ -89,8 +94,8 @@ export class InsightAnalyzer {
 
   /** Stores the final state under the claim (a row re-claimed after a lost lease is not finished twice). */
   private async finish(row: CallInsight, figures: CallFigures, final: Final): Promise<void> {
-    const model = this.deps.extractor?.model ?? null;
     const usage = final.extraction;
+    const model = usage?.model ?? null;
     const cost = usage && model ? llmCost(this.deps.prices, model, usage.promptTokens, usage.completionTokens) : 0;
     const insight = final.status === "succeeded" ? final.insight : undefined;
     const done = await this.deps.db.$transaction(async (tx) => {
@@ -101,6 +106,7 @@ export class InsightAnalyzer {
           reason: final.status === "succeeded" ? null : final.reason.slice(0, 1000),
           durationSeconds: figures.durationSeconds,
           telephonyCost: figures.cost,
+          ...(figures.providerAnalysis ? { providerAnalysis: figures.providerAnalysis as Prisma.InputJsonObject } : {}),
           ...(insight
             ? {
                 summary: insight.summary,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { INTEGRATION_KINDS, INTEGRATION_OWNER, type IntegrationKind } from "@parley/integrations";
+import { INTEGRATION_KINDS, INTEGRATION_OWNERS, type IntegrationKind, type IntegrationOwner } from "@parley/integrations";
 import type { integrationsV1 } from "@parley/proto";
 import { workspaceOf } from "../http/principal";
 import { Nullable, problemResponses, Timestamp } from "../http/schemas";
@@ -18,10 +18,10 @@ const IntegrationSchema = Type.Object({
 const configured = (i: integrationsV1.Integration) => ({ kind: i.kind, configured: true, fields: i.fields, key_id: i.keyId, updated_at: i.updatedAt?.toISOString() ?? null });
 const missing = (kind: string) => ({ kind, configured: false, fields: [], key_id: null, updated_at: null });
 
-export function integrationRoutes(root: FastifyInstance, { voice, whatsapp }: RouteDeps): void {
+export function integrationRoutes(root: FastifyInstance, { voice, whatsapp, analytics }: RouteDeps): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ["integrations"];
-  const owner = (kind: IntegrationKind) => (INTEGRATION_OWNER[kind] === "voice" ? voice : whatsapp);
+  const services: Record<IntegrationOwner, Pick<RouteDeps["voice"], "putIntegration" | "listIntegrations">> = { voice, whatsapp, analytics };
 
   app.put(
     "/v1/integrations/:kind",
@@ -39,7 +39,12 @@ export function integrationRoutes(root: FastifyInstance, { voice, whatsapp }: Ro
     },
     async (request) => {
       const kind = request.params.kind as IntegrationKind;
-      const { integration } = await owner(kind).putIntegration({ workspaceId: workspaceOf(request.principal), kind, credentials: request.body });
+      const workspaceId = workspaceOf(request.principal);
+      // Every owner keeps its own sealed copy. The first validates; a failure part-way is retried
+      // by repeating the PUT, which replaces what was stored.
+      const [first, ...others] = INTEGRATION_OWNERS[kind];
+      const { integration } = await services[first!].putIntegration({ workspaceId, kind, credentials: request.body });
+      for (const other of others) await services[other].putIntegration({ workspaceId, kind, credentials: request.body });
       return configured(integration!);
     },
   );
@@ -52,8 +57,9 @@ export function integrationRoutes(root: FastifyInstance, { voice, whatsapp }: Ro
     },
     async (request) => {
       const workspaceId = workspaceOf(request.principal);
-      const [v, w] = await Promise.all([voice.listIntegrations({ workspaceId }), whatsapp.listIntegrations({ workspaceId })]);
-      const stored = new Map([...v.integrations, ...w.integrations].map((i) => [i.kind, i]));
+      // A kind's first owner is the one that speaks for it.
+      const lists = await Promise.all((["voice", "whatsapp"] as const).map((o) => services[o].listIntegrations({ workspaceId })));
+      const stored = new Map(lists.flatMap((l) => l.integrations).map((i) => [i.kind, i]));
       return { data: INTEGRATION_KINDS.map((kind) => (stored.has(kind) ? configured(stored.get(kind)!) : missing(kind))) };
     },
   );

@@ -231,12 +231,21 @@ export class CallsDomain {
     await this.event(tx, callId, update.status, merged.status, source, { provider_reason: update.providerReason ?? null });
     // A webhook can overtake the dial's answer: the provider's id is learnt from whichever comes first.
     const learnsId = !before.providerCallId && !!update.providerCallId;
-    if (!changed(facts(before), merged) && !learnsId) return before;
+    // The first analysis the provider sends is kept (Retell's call_analyzed may come twice).
+    const learnsAnalysis = !before.providerAnalysis && !!update.providerAnalysis;
+    if (!changed(facts(before), merged) && !learnsId && !learnsAnalysis) return before;
     const endedNow = before.status !== "ended" && merged.status === "ended";
     const now = this.now();
     const after = await tx.call.update({
       where: { id: callId },
-      data: { ...merged, ...(learnsId ? { providerCallId: update.providerCallId } : {}), endedAt: merged.endedAt ?? (merged.status === "ended" ? now : null), lastEventAt: now, updatedAt: now },
+      data: {
+        ...merged,
+        ...(learnsId ? { providerCallId: update.providerCallId } : {}),
+        ...(learnsAnalysis ? { providerAnalysis: update.providerAnalysis as Prisma.InputJsonObject } : {}),
+        endedAt: merged.endedAt ?? (merged.status === "ended" ? now : null),
+        lastEventAt: now,
+        updatedAt: now,
+      },
     });
     if (endedNow) {
       await releaseSlot(tx, callId);

@@ -26,6 +26,7 @@ export function toCall(c: Call): voiceV1.Call {
     endedAt: c.endedAt ?? undefined,
     updatedAt: c.updatedAt,
     direction: c.direction,
+    providerAnalysis: (c.providerAnalysis ?? undefined) as Record<string, unknown> | undefined,
   };
 }
 

@@ -37,6 +37,8 @@ export interface ProviderCall {
   recordingUrl?: string;
   /** USD. */
   cost?: number;
+  /** The provider's own analysis of the call (Vapi `analysis`, Retell `call_analysis`). */
+  providerAnalysis?: Record<string, unknown>;
 }
 
 /** A function the assistant may call during a call; answered by Parley's in-call tools. */

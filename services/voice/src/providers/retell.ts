@@ -1,4 +1,5 @@
 import { ProviderHttp, type ProviderHttpOptions } from "./http";
+import { meaningful } from "./vapi";
 import type { AssistantSpec, CallStatus, DialRequest, EndedReason, ProviderAssistant, ProviderCall, VoiceProvider } from "./port";
 
 export interface RetellCredentials {
@@ -16,6 +17,7 @@ export interface RetellCallBody {
   transcript?: string;
   recording_url?: string | null;
   call_cost?: { combined_cost?: number };
+  call_analysis?: Record<string, unknown>;
 }
 
 export function retellStatus(status: string | undefined): CallStatus {
@@ -60,6 +62,7 @@ export function fromRetellCall(call: RetellCallBody): ProviderCall {
     recordingUrl: call.recording_url ?? undefined,
     // Retell reports cents.
     cost: call.call_cost?.combined_cost === undefined ? undefined : call.call_cost.combined_cost / 100,
+    providerAnalysis: meaningful(call.call_analysis),
   };
 }
 

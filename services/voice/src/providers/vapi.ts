@@ -17,6 +17,7 @@ interface VapiCallBody {
   artifact?: { transcript?: string; recordingUrl?: string };
   transcript?: string;
   recordingUrl?: string;
+  analysis?: Record<string, unknown>;
 }
 
 export function vapiStatus(status: string | undefined): CallStatus {
@@ -52,6 +53,13 @@ export function vapiEndedReason(reason: string | undefined): EndedReason {
   return VAPI_REASONS[reason] ?? "failed";
 }
 
+/** An analysis object with something in it; providers send `{}` or empty strings before they analyse. */
+export function meaningful(analysis: unknown): Record<string, unknown> | undefined {
+  if (!analysis || typeof analysis !== "object" || Array.isArray(analysis)) return undefined;
+  const filled = Object.entries(analysis).filter(([, v]) => v !== "" && v !== null && v !== undefined);
+  return filled.length ? Object.fromEntries(filled) : undefined;
+}
+
 export function fromVapiCall(call: VapiCallBody): ProviderCall {
   const status = vapiStatus(call.status);
   const answeredAt = call.startedAt ? new Date(call.startedAt) : undefined;
@@ -67,6 +75,7 @@ export function fromVapiCall(call: VapiCallBody): ProviderCall {
     transcript: call.artifact?.transcript ?? call.transcript,
     recordingUrl: call.artifact?.recordingUrl ?? call.recordingUrl,
     cost: call.cost,
+    providerAnalysis: meaningful(call.analysis),
   };
 }
 

@@ -42,6 +42,7 @@ function vapi(body: Json): NormalizedWebhook {
       artifact: obj(message.artifact) as { transcript?: string; recordingUrl?: string },
       transcript: str(message.transcript),
       recordingUrl: str(message.recordingUrl),
+      analysis: obj(message.analysis),
     });
     return { ...base, update: report };
   }

@@ -48,7 +48,8 @@ export function vapiCall(c: SimCall): Json {
           endedReason: VAPI_ENDED[c.outcome],
           cost: c.cost,
           artifact: { transcript: c.transcript, recordingUrl: c.recordingUrl, messages: [] },
-          analysis: { summary: "" },
+          // Vapi's own analysis: Parley keeps it beside its insight.
+          analysis: c.answeredAt ? { summary: "The callee talked with the assistant.", successEvaluation: String(c.outcome === "completed") } : {},
         }
       : {}),
   };

@@ -20,10 +20,29 @@ import {
 } from "@grpc/grpc-js";
 import { Struct } from "../../../google/protobuf/struct";
 import { Timestamp } from "../../../google/protobuf/timestamp";
+import { Integration } from "../../integrations/v1/integrations";
 
 export const protobufPackage = "parley.analytics.v1";
 
 export const protobufFileName = "parley/analytics/v1/analytics.proto";
+
+export interface PutIntegrationRequest {
+  workspaceId: string;
+  kind: string;
+  credentials?: { [key: string]: any } | undefined;
+}
+
+export interface PutIntegrationResponse {
+  integration?: Integration | undefined;
+}
+
+export interface ListIntegrationsRequest {
+  workspaceId: string;
+}
+
+export interface ListIntegrationsResponse {
+  integrations: Integration[];
+}
 
 export interface GetCallSummaryRequest {
   workspaceId: string;
@@ -106,6 +125,324 @@ export interface GetLeadStatsResponse_BySourceEntry {
   key: string;
   value: number;
 }
+
+function createBasePutIntegrationRequest(): PutIntegrationRequest {
+  return { workspaceId: "", kind: "", credentials: undefined };
+}
+
+export const PutIntegrationRequest: MessageFns<PutIntegrationRequest> = {
+  encode(message: PutIntegrationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.credentials !== undefined) {
+      Struct.encode(Struct.wrap(message.credentials), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutIntegrationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutIntegrationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.credentials = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutIntegrationRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      credentials: isObject(object.credentials) ? object.credentials : undefined,
+    };
+  },
+
+  toJSON(message: PutIntegrationRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.credentials !== undefined) {
+      obj.credentials = message.credentials;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PutIntegrationRequest>): PutIntegrationRequest {
+    return PutIntegrationRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PutIntegrationRequest>): PutIntegrationRequest {
+    const message = createBasePutIntegrationRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.kind = object.kind ?? "";
+    message.credentials = object.credentials ?? undefined;
+    return message;
+  },
+};
+
+function createBasePutIntegrationResponse(): PutIntegrationResponse {
+  return { integration: undefined };
+}
+
+export const PutIntegrationResponse: MessageFns<PutIntegrationResponse> = {
+  encode(message: PutIntegrationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.integration !== undefined) {
+      Integration.encode(message.integration, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutIntegrationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutIntegrationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.integration = Integration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutIntegrationResponse {
+    return { integration: isSet(object.integration) ? Integration.fromJSON(object.integration) : undefined };
+  },
+
+  toJSON(message: PutIntegrationResponse): unknown {
+    const obj: any = {};
+    if (message.integration !== undefined) {
+      obj.integration = Integration.toJSON(message.integration);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PutIntegrationResponse>): PutIntegrationResponse {
+    return PutIntegrationResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PutIntegrationResponse>): PutIntegrationResponse {
+    const message = createBasePutIntegrationResponse();
+    message.integration = (object.integration !== undefined && object.integration !== null)
+      ? Integration.fromPartial(object.integration)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListIntegrationsRequest(): ListIntegrationsRequest {
+  return { workspaceId: "" };
+}
+
+export const ListIntegrationsRequest: MessageFns<ListIntegrationsRequest> = {
+  encode(message: ListIntegrationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListIntegrationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListIntegrationsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListIntegrationsRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ListIntegrationsRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListIntegrationsRequest>): ListIntegrationsRequest {
+    return ListIntegrationsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListIntegrationsRequest>): ListIntegrationsRequest {
+    const message = createBaseListIntegrationsRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    return message;
+  },
+};
+
+function createBaseListIntegrationsResponse(): ListIntegrationsResponse {
+  return { integrations: [] };
+}
+
+export const ListIntegrationsResponse: MessageFns<ListIntegrationsResponse> = {
+  encode(message: ListIntegrationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.integrations) {
+      Integration.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListIntegrationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListIntegrationsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.integrations.push(Integration.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListIntegrationsResponse {
+    return {
+      integrations: globalThis.Array.isArray(object?.integrations)
+        ? object.integrations.map((e: any) => Integration.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListIntegrationsResponse): unknown {
+    const obj: any = {};
+    if (message.integrations?.length) {
+      obj.integrations = message.integrations.map((e) => Integration.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListIntegrationsResponse>): ListIntegrationsResponse {
+    return ListIntegrationsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListIntegrationsResponse>): ListIntegrationsResponse {
+    const message = createBaseListIntegrationsResponse();
+    message.integrations = object.integrations?.map((e) => Integration.fromPartial(e)) || [];
+    return message;
+  },
+};
 
 function createBaseGetCallSummaryRequest(): GetCallSummaryRequest {
   return { workspaceId: "", campaignId: "", from: "", to: "" };
@@ -1575,6 +1912,32 @@ export const AnalyticsServiceService = {
       Buffer.from(GetCallSummaryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetCallSummaryResponse => GetCallSummaryResponse.decode(value),
   },
+  /**
+   * The workspace's own OpenAI key for its calls' analysis (whatsapp keeps its own copy for the
+   * agent): stored sealed here, opened only here.
+   */
+  putIntegration: {
+    path: "/parley.analytics.v1.AnalyticsService/PutIntegration" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PutIntegrationRequest): Buffer =>
+      Buffer.from(PutIntegrationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PutIntegrationRequest => PutIntegrationRequest.decode(value),
+    responseSerialize: (value: PutIntegrationResponse): Buffer =>
+      Buffer.from(PutIntegrationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PutIntegrationResponse => PutIntegrationResponse.decode(value),
+  },
+  listIntegrations: {
+    path: "/parley.analytics.v1.AnalyticsService/ListIntegrations" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListIntegrationsRequest): Buffer =>
+      Buffer.from(ListIntegrationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListIntegrationsRequest => ListIntegrationsRequest.decode(value),
+    responseSerialize: (value: ListIntegrationsResponse): Buffer =>
+      Buffer.from(ListIntegrationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListIntegrationsResponse => ListIntegrationsResponse.decode(value),
+  },
 } as const;
 
 export interface AnalyticsServiceServer extends UntypedServiceImplementation {
@@ -1583,6 +1946,12 @@ export interface AnalyticsServiceServer extends UntypedServiceImplementation {
   getCallInsight: handleUnaryCall<GetCallInsightRequest, GetCallInsightResponse>;
   /** Totals from the aggregates kept by the consumers (never a scan of the calls). */
   getCallSummary: handleUnaryCall<GetCallSummaryRequest, GetCallSummaryResponse>;
+  /**
+   * The workspace's own OpenAI key for its calls' analysis (whatsapp keeps its own copy for the
+   * agent): stored sealed here, opened only here.
+   */
+  putIntegration: handleUnaryCall<PutIntegrationRequest, PutIntegrationResponse>;
+  listIntegrations: handleUnaryCall<ListIntegrationsRequest, ListIntegrationsResponse>;
 }
 
 export interface AnalyticsServiceClient extends Client {
@@ -1632,6 +2001,40 @@ export interface AnalyticsServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetCallSummaryResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The workspace's own OpenAI key for its calls' analysis (whatsapp keeps its own copy for the
+   * agent): stored sealed here, opened only here.
+   */
+  putIntegration(
+    request: PutIntegrationRequest,
+    callback: (error: ServiceError | null, response: PutIntegrationResponse) => void,
+  ): ClientUnaryCall;
+  putIntegration(
+    request: PutIntegrationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PutIntegrationResponse) => void,
+  ): ClientUnaryCall;
+  putIntegration(
+    request: PutIntegrationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PutIntegrationResponse) => void,
+  ): ClientUnaryCall;
+  listIntegrations(
+    request: ListIntegrationsRequest,
+    callback: (error: ServiceError | null, response: ListIntegrationsResponse) => void,
+  ): ClientUnaryCall;
+  listIntegrations(
+    request: ListIntegrationsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListIntegrationsResponse) => void,
+  ): ClientUnaryCall;
+  listIntegrations(
+    request: ListIntegrationsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListIntegrationsResponse) => void,
   ): ClientUnaryCall;
 }
 

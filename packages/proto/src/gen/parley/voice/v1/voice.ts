@@ -256,6 +256,8 @@ export interface Call {
     | undefined;
   /** outbound or inbound. */
   direction: string;
+  /** The provider's own analysis (Vapi analysis, Retell call_analysis), when it sent one. */
+  providerAnalysis?: { [key: string]: any } | undefined;
 }
 
 export interface CallEvent {
@@ -3781,6 +3783,7 @@ function createBaseCall(): Call {
     endedAt: undefined,
     updatedAt: undefined,
     direction: "",
+    providerAnalysis: undefined,
   };
 }
 
@@ -3848,6 +3851,9 @@ export const Call: MessageFns<Call> = {
     }
     if (message.direction !== "") {
       writer.uint32(170).string(message.direction);
+    }
+    if (message.providerAnalysis !== undefined) {
+      Struct.encode(Struct.wrap(message.providerAnalysis), writer.uint32(178).fork()).join();
     }
     return writer;
   },
@@ -4033,6 +4039,14 @@ export const Call: MessageFns<Call> = {
             message.direction = reader.string();
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.providerAnalysis = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4124,6 +4138,11 @@ export const Call: MessageFns<Call> = {
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
       direction: isSet(object.direction) ? globalThis.String(object.direction) : "",
+      providerAnalysis: isObject(object.providerAnalysis)
+        ? object.providerAnalysis
+        : isObject(object.provider_analysis)
+        ? object.provider_analysis
+        : undefined,
     };
   },
 
@@ -4192,6 +4211,9 @@ export const Call: MessageFns<Call> = {
     if (message.direction !== "") {
       obj.direction = message.direction;
     }
+    if (message.providerAnalysis !== undefined) {
+      obj.providerAnalysis = message.providerAnalysis;
+    }
     return obj;
   },
 
@@ -4221,6 +4243,7 @@ export const Call: MessageFns<Call> = {
     message.endedAt = object.endedAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
     message.direction = object.direction ?? "";
+    message.providerAnalysis = object.providerAnalysis ?? undefined;
     return message;
   },
 };
