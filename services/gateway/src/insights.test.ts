@@ -151,9 +151,12 @@ test("the summary's numbers match a count made from the test's own calls", async
   assert.equal(s.average_talk_seconds, Math.round((connected.reduce((sum, c) => sum + c.duration_seconds, 0) / connected.length) * 10) / 10);
   assert.ok(near(s.cost.telephony, calls.reduce((sum, c) => sum + c.cost, 0)), `${s.cost.telephony}`);
   assert.ok(near(s.cost.llm, calls.reduce((sum, c) => sum + c.insights.llm_cost, 0)), `${s.cost.llm}`);
+  const byTime = await stack.call("GET", `/v1/analytics/summary?from=${encodeURIComponent(`${today}T00:00:00Z`)}`, { token: key });
+  assert.deepEqual([byTime.body.calls, byTime.body.from], [3, today], "a date-time stands for its UTC day");
   const other = await stack.call("GET", "/v1/analytics/summary?from=2020-01-01&to=2020-01-02", { token: key });
   assert.equal(other.body.calls, 0, "a range without calls");
   assertProblem(await stack.call("GET", `/v1/analytics/summary?from=${today}&to=2020-01-01`, { token: key }), 400);
+  assertProblem(await stack.call("GET", "/v1/analytics/summary?from=yesterday", { token: key }), 400);
 });
 
 test("a workspace's own OpenAI integration is used for its calls: its model, its key", async () => {

@@ -1,6 +1,7 @@
 // What happens to one claimed insight: skipped (no conversation to analyse), succeeded, failed
 // after the repair attempt, or put back with back-off when the LLM is unavailable.
 import { emitEvent } from "@parley/bus";
+import { DomainError } from "@parley/errors";
 import type { GrpcClient } from "@parley/grpc";
 import type { Logger } from "@parley/logger";
 import { counter, histogram } from "@parley/metrics";
@@ -50,7 +51,14 @@ export class InsightAnalyzer {
 
   readonly analyze = async (row: CallInsight): Promise<void> => {
     // Claims taken by workers that died also count: a call that keeps killing its worker stops here.
-    const { call } = await this.deps.voice.getCall({ workspaceId: row.workspaceId, callId: row.callId });
+    let call: voiceV1.Call | undefined;
+    try {
+      ({ call } = await this.deps.voice.getCall({ workspaceId: row.workspaceId, callId: row.callId }));
+    } catch (err) {
+      // Erased since it ended (retention, a deleted lead): nothing left to analyse.
+      if (!(err instanceof DomainError && err.kind === "not_found")) throw err;
+      return this.finish(row, { durationSeconds: row.durationSeconds, cost: row.telephonyCost }, { status: "skipped", reason: "the call no longer exists" });
+    }
     const figures = { durationSeconds: call?.durationSeconds ?? row.durationSeconds, cost: call?.cost ?? row.telephonyCost, providerAnalysis: call?.providerAnalysis };
     if (row.attempts > this.deps.maxAttempts + REPORT_WAITS_MS.length) return this.finish(row, figures, { status: "failed", reason: `gave up after ${row.attempts - 1} attempts` });
     const transcript = call?.transcript ?? "";

@@ -5,7 +5,11 @@ import { workspaceOf } from "../http/principal";
 import { Nullable, problemResponses } from "../http/schemas";
 import type { RouteDeps } from "./deps";
 
-const Day = Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$", description: "a UTC day, YYYY-MM-DD (inclusive)" });
+const Range = Type.Union([Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$" }), Type.String({ format: "date-time" })], {
+  description: "a UTC day (YYYY-MM-DD) or a date-time, whose UTC day counts; inclusive",
+});
+/** Counters are kept per UTC day: a date-time stands for its day. */
+const utcDay = (value: string | undefined) => (value ? (value.length === 10 ? value : new Date(value).toISOString().slice(0, 10)) : "");
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** How the workspace's calls are doing, from counters kept as calls end and are analysed. */
@@ -18,7 +22,7 @@ export function analyticsRoutes(root: FastifyInstance, { analytics }: RouteDeps)
       schema: {
         tags: ["analytics"],
         summary: "Calls, connect rate, outcomes, sentiment, meetings, talk time and cost, for the workspace or one campaign",
-        querystring: Type.Object({ campaign_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), from: Type.Optional(Day), to: Type.Optional(Day) }),
+        querystring: Type.Object({ campaign_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), from: Type.Optional(Range), to: Type.Optional(Range) }),
         response: {
           200: Type.Object({
             campaign_id: Nullable(Type.String()),
@@ -40,11 +44,11 @@ export function analyticsRoutes(root: FastifyInstance, { analytics }: RouteDeps)
     },
     async (request) => {
       const q = request.query;
-      const s = await analytics.getCallSummary({ workspaceId: workspaceOf(request.principal), campaignId: q.campaign_id ?? "", from: q.from ?? "", to: q.to ?? "" });
+      const s = await analytics.getCallSummary({ workspaceId: workspaceOf(request.principal), campaignId: q.campaign_id ?? "", from: utcDay(q.from), to: utcDay(q.to) });
       return {
         campaign_id: q.campaign_id ?? null,
-        from: q.from ?? null,
-        to: q.to ?? null,
+        from: utcDay(q.from) || null,
+        to: utcDay(q.to) || null,
         calls: s.calls,
         connected: s.connected,
         connect_rate: s.calls ? round(s.connected / s.calls, 4) : 0,
