@@ -334,9 +334,10 @@ test("a single call through the sandbox provider: placed, its signed webhooks ap
   // leads applies voice.call_started / call_ended: the lead's timeline shows the call, once.
   const lead = await stack.untilTimeline(key, leadId, "call_ended");
   const kinds = lead.timeline.map((e: { kind: string }) => e.kind);
-  assert.deepEqual(kinds.filter((k: string) => k.startsWith("call_")), ["call_started", "call_ended"], kinds.join());
+  assert.deepEqual(kinds.filter((k: string) => k === "call_started" || k === "call_ended"), ["call_started", "call_ended"], kinds.join());
   assert.match(lead.timeline.find((e: { kind: string }) => e.kind === "call_ended").summary, /Call ended: completed/);
-  assert.equal(lead.status, "contacted");
+  // Contacted by the call; its analysis (which may already have come) makes it qualified.
+  assert.ok(["contacted", "qualified"].includes(lead.status), lead.status);
 
   // The recording: a 302 to our own expiring link, which 302s to the provider's file.
   const first = await fetch(`${base}/v1/calls/${placed.body.id}/recording`, { headers: { authorization: `Bearer ${key}` }, redirect: "manual" });
