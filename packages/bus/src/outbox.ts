@@ -7,6 +7,7 @@ import { counter, gauge } from "@parley/metrics";
 import { injectTraceHeaders } from "@parley/telemetry";
 import { HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_WORKSPACE, eventSubject, withPrefix, type EventDomain } from "./subjects";
 import type { SqlTx } from "./types";
+import { Wakeup } from "./wakeup";
 
 export const OUTBOX_CHANNEL = "parley_outbox";
 
@@ -103,9 +104,7 @@ export class OutboxRelay {
   private readonly retainInboxMs: number;
   private running?: Promise<void>;
   private stopping = false;
-  private wake?: () => void;
-  private notified = false;
-  private listener?: pg.PoolClient;
+  private readonly wakeup: Wakeup;
   private lastPrune = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {
@@ -114,6 +113,7 @@ export class OutboxRelay {
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5000;
     this.retainPublishedMs = options.retainPublishedMs ?? 72 * HOUR;
     this.retainInboxMs = options.retainInboxMs ?? 14 * 24 * HOUR;
+    this.wakeup = new Wakeup(options.pool, OUTBOX_CHANNEL, options.logger);
   }
 
   start(): void {
@@ -137,20 +137,16 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.onNotify();
+    this.wakeup.poke();
     await this.running;
     this.running = undefined;
-    const listener = this.listener;
-    this.listener = undefined;
-    // A LISTENing connection must not go back to the pool for someone else: destroy it.
-    listener?.removeAllListeners("notification");
-    listener?.release(true);
+    this.wakeup.close();
   }
 
   private async loop(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
-      await this.ensureListener();
+      await this.wakeup.listen();
       let full = false;
       try {
         const { done, failed } = await this.publishBatch();
@@ -164,48 +160,7 @@ export class OutboxRelay {
       }
       if (full && !failures) continue;
       const backoff = failures ? Math.min(30_000, 250 * 2 ** Math.min(failures, 7)) : this.pollIntervalMs;
-      await this.sleep(backoff);
-    }
-  }
-
-  /** Sleeps until the timeout or a NOTIFY, including one that arrived while the relay was busy. */
-  private sleep(ms: number): Promise<void> {
-    if (this.notified) {
-      this.notified = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        this.notified = false;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
-  }
-
-  private onNotify(): void {
-    this.notified = true;
-    this.wake?.();
-  }
-
-  private async ensureListener(): Promise<void> {
-    if (this.listener) return;
-    try {
-      const client = await this.options.pool.connect();
-      client.on("notification", () => this.onNotify());
-      client.on("error", (err) => {
-        if (this.listener !== client) return;
-        this.listener = undefined;
-        this.options.logger.warn({ err }, "outbox listener lost; polling until it reconnects");
-        client.release(err);
-      });
-      await client.query(`listen ${OUTBOX_CHANNEL}`);
-      this.listener = client;
-    } catch (err) {
-      this.options.logger.warn({ err }, "outbox listener unavailable; polling");
+      await this.wakeup.sleep(backoff);
     }
   }
 

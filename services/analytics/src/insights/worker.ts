@@ -2,6 +2,7 @@
 // (FOR UPDATE SKIP LOCKED), so several replicas share the work and a replica that dies mid-call
 // leaves its rows to be claimed again when the lease runs out.
 import type pg from "pg";
+import { Wakeup } from "@parley/bus";
 import type { Logger } from "@parley/logger";
 import type { CallInsight, PrismaClient } from "../generated/prisma/client.ts";
 import { INSIGHTS_CHANNEL } from "./call-ended-consumer";
@@ -16,18 +17,18 @@ export interface InsightWorkerOptions {
 export class InsightWorker {
   private running?: Promise<void>;
   private stopping = false;
-  private wake?: () => void;
-  private notified = false;
-  private listener?: pg.PoolClient;
+  private readonly wakeup: Wakeup;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly db: PrismaClient,
-    private readonly pool: pg.Pool,
+    pool: pg.Pool,
     private readonly analyze: (row: CallInsight) => Promise<void>,
     private readonly options: InsightWorkerOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.wakeup = new Wakeup(pool, INSIGHTS_CHANNEL, logger);
+  }
 
   start(): void {
     this.stopping = false;
@@ -36,16 +37,15 @@ export class InsightWorker {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.poke();
+    this.wakeup.poke();
     await this.running;
     this.running = undefined;
-    this.listener?.release(true);
-    this.listener = undefined;
+    this.wakeup.close();
   }
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
-      await this.listen();
+      await this.wakeup.listen();
       let claimed: CallInsight[] = [];
       try {
         claimed = await this.claim(this.options.concurrency - this.inFlight.size);
@@ -57,12 +57,12 @@ export class InsightWorker {
           .catch((err: unknown) => this.logger.error({ err, call_id: row.callId }, "insight analysis crashed"))
           .finally(() => {
             this.inFlight.delete(job);
-            this.poke();
+            this.wakeup.poke();
           });
         this.inFlight.add(job);
       }
       if (claimed.length && this.inFlight.size < this.options.concurrency) continue;
-      await this.sleep(this.options.pollIntervalMs);
+      await this.wakeup.sleep(this.options.pollIntervalMs);
     }
     await Promise.allSettled([...this.inFlight]);
   }
@@ -81,45 +81,5 @@ export class InsightWorker {
     );
     if (!claimed.length) return [];
     return this.db.callInsight.findMany({ where: { callId: { in: claimed.map((c) => c.call_id) } } });
-  }
-
-  private poke(): void {
-    this.notified = true;
-    this.wake?.();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.notified) {
-      this.notified = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        this.notified = false;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
-  }
-
-  private async listen(): Promise<void> {
-    if (this.listener) return;
-    try {
-      const client = await this.pool.connect();
-      client.on("notification", () => this.poke());
-      client.on("error", (err) => {
-        if (this.listener !== client) return;
-        this.listener = undefined;
-        this.logger.warn({ err }, "insight listener lost; polling until it reconnects");
-        client.release(err);
-      });
-      await client.query(`listen ${INSIGHTS_CHANNEL}`);
-      this.listener = client;
-    } catch (err) {
-      this.logger.warn({ err }, "insight listener unavailable; polling");
-    }
   }
 }
