@@ -36,6 +36,8 @@ export const env = {
       .default(fallback ? "true" : "false")
       .transform((v) => v === "true" || v === "1" || v === "yes"),
   int: (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback),
+  /** Where a gRPC service answers: host:port. */
+  grpcAddress: (fallback: string) => z.string().regex(/^[^\s:]+:\d+$/, "host:port").default(fallback),
   logLevel: () => z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 };
 

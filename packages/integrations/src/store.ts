@@ -1,5 +1,6 @@
 import type { Keyring } from "@parley/crypto";
 import { NotFoundError, ValidationError } from "@parley/errors";
+import { TtlCache } from "@parley/ttl-cache";
 import { INTEGRATION_SCHEMAS, isIntegrationKind, type Credentials, type IntegrationKind } from "./kinds";
 
 /** What may be shown about an integration: never a credential value. */
@@ -41,13 +42,9 @@ export interface IntegrationStoreOptions {
   now?: () => number;
 }
 
-type Cached = { credentials: unknown; expiresAt: number };
-const MAX_CACHED = 10_000;
 
 export class IntegrationStore {
-  private readonly cache = new Map<string, Cached>();
-  private readonly cacheTtlMs: number;
-  private readonly now: () => number;
+  private readonly cache: TtlCache<unknown>;
 
   constructor(
     private readonly db: Db,
@@ -55,8 +52,7 @@ export class IntegrationStore {
     private readonly owned: readonly IntegrationKind[],
     options: IntegrationStoreOptions = {},
   ) {
-    this.cacheTtlMs = options.cacheTtlMs ?? 30_000;
-    this.now = options.now ?? Date.now;
+    this.cache = new TtlCache({ ttlMs: options.cacheTtlMs ?? 30_000, now: options.now });
   }
 
   private checkKind(kind: string): IntegrationKind {
@@ -96,27 +92,22 @@ export class IntegrationStore {
     return rows.map(summary);
   }
 
-  private remember(key: string, entry: Cached): void {
-    if (this.cache.size >= MAX_CACHED) {
-      const now = this.now();
-      for (const [k, e] of this.cache) if (e.expiresAt <= now) this.cache.delete(k);
-      if (this.cache.size >= MAX_CACHED) this.cache.clear();
-    }
-    this.cache.set(key, entry);
-  }
-
   /** The decrypted credentials, for the code about to call the provider. */
   async credentials<K extends IntegrationKind>(workspaceId: string, kind: K): Promise<Credentials<K>> {
+    const found = await this.find(workspaceId, kind);
+    if (!found) throw new NotFoundError(`${kind} integration`);
+    return found;
+  }
+
+  /** The decrypted credentials, or undefined when the workspace has none of this kind. */
+  async find<K extends IntegrationKind>(workspaceId: string, kind: K): Promise<Credentials<K> | undefined> {
     this.checkKind(kind);
     const key = context(workspaceId, kind);
-    let cached = this.cache.get(key);
-    if (!cached || cached.expiresAt <= this.now()) {
+    const credentials = await this.cache.get(key, async () => {
       const rows = await this.db.$queryRawUnsafe<Row[]>("select kind, sealed, key_id, fields, updated_at from integrations where workspace_id = $1 and kind = $2", workspaceId, kind);
       const row = rows[0];
-      cached = { credentials: row ? JSON.parse(this.keyring.open(row.sealed, key)) : undefined, expiresAt: this.now() + this.cacheTtlMs };
-      if (this.cacheTtlMs > 0) this.remember(key, cached);
-    }
-    if (cached.credentials === undefined) throw new NotFoundError(`${kind} integration`);
-    return cached.credentials as Credentials<K>;
+      return row ? (JSON.parse(this.keyring.open(row.sealed, key)) as unknown) : undefined;
+    });
+    return credentials as Credentials<K> | undefined;
   }
 }

@@ -19,12 +19,10 @@ import { InsightWorker } from "./insights/worker";
 
 export const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 
-const grpcAddress = (fallback: string) => z.string().regex(/^[^\s:]+:\d+$/, "host:port").default(fallback);
-
 const analyticsEnv = {
   PARLEY_ENCRYPTION_KEYS: encryptionKeysEnv,
-  LEADS_GRPC_ADDR: grpcAddress("127.0.0.1:50051"),
-  VOICE_GRPC_ADDR: grpcAddress("127.0.0.1:50052"),
+  LEADS_GRPC_ADDR: envTypes.grpcAddress("127.0.0.1:50051"),
+  VOICE_GRPC_ADDR: envTypes.grpcAddress("127.0.0.1:50052"),
   GRPC_DEADLINE_MS: envTypes.int(5000, 50),
   /** The operator's key, for workspaces without their own OpenAI integration. */
   OPENAI_API_KEY: z.string().min(1).optional(),

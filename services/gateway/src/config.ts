@@ -2,8 +2,6 @@ import { z } from "zod";
 import { commonEnv, env, loadConfig } from "@parley/config";
 import { withDatabase } from "@parley/db";
 
-const grpcAddress = (fallback: string) => z.string().regex(/^[^\s:]+:\d+$/, "host:port").default(fallback);
-
 export const gatewayEnv = z.object({
   LOG_LEVEL: commonEnv.LOG_LEVEL,
   NATS_URL: commonEnv.NATS_URL,
@@ -16,10 +14,10 @@ export const gatewayEnv = z.object({
   /** Signs recording links; unset, a random key per process (links then die with a restart and differ per replica). */
   RECORDING_LINK_SECRET: z.string().min(32, "at least 32 characters").optional(),
   RECORDING_LINK_TTL_SECONDS: env.int(300, 1),
-  LEADS_GRPC_ADDR: grpcAddress("127.0.0.1:50051"),
-  VOICE_GRPC_ADDR: grpcAddress("127.0.0.1:50052"),
-  WHATSAPP_GRPC_ADDR: grpcAddress("127.0.0.1:50053"),
-  ANALYTICS_GRPC_ADDR: grpcAddress("127.0.0.1:50054"),
+  LEADS_GRPC_ADDR: env.grpcAddress("127.0.0.1:50051"),
+  VOICE_GRPC_ADDR: env.grpcAddress("127.0.0.1:50052"),
+  WHATSAPP_GRPC_ADDR: env.grpcAddress("127.0.0.1:50053"),
+  ANALYTICS_GRPC_ADDR: env.grpcAddress("127.0.0.1:50054"),
   GRPC_DEADLINE_MS: env.int(5000, 50),
   RATE_LIMIT_PER_MINUTE: env.int(600, 1),
   BODY_LIMIT_BYTES: env.int(1_048_576, 1024),

@@ -28,7 +28,7 @@ const VOICE_INTEGRATIONS = ["vapi", "bolna", "retell", "calcom"] as const;
 
 const voiceEnv = {
   PARLEY_ENCRYPTION_KEYS: encryptionKeysEnv,
-  LEADS_GRPC_ADDR: z.string().regex(/^[^\s:]+:\d+$/, "host:port").default("127.0.0.1:50051"),
+  LEADS_GRPC_ADDR: envTypes.grpcAddress("127.0.0.1:50051"),
   GRPC_DEADLINE_MS: envTypes.int(5000, 50),
   VAPI_BASE_URL: envTypes.url(REAL_BASE_URLS.vapi),
   BOLNA_BASE_URL: envTypes.url(REAL_BASE_URLS.bolna),

@@ -1,7 +1,6 @@
 // One structured-output request per call through the official SDK (its retries cover 429/5xx),
 // and at most one repair request when the answer is a refusal, not JSON, or not the schema.
 import OpenAI from "openai";
-import { NotFoundError } from "@parley/errors";
 import type { IntegrationStore } from "@parley/integrations";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { parseInsight, type Insight } from "./insight-schema";
@@ -80,12 +79,7 @@ export class Extractors {
   ) {}
 
   async forWorkspace(workspaceId: string): Promise<InsightExtractor | undefined> {
-    let own: { api_key: string; model: string } | undefined;
-    try {
-      own = await this.integrations.credentials(workspaceId, "openai");
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-    }
+    const own = await this.integrations.find(workspaceId, "openai");
     const apiKey = own?.api_key ?? this.defaults.apiKey;
     return apiKey ? new InsightExtractor(this.client(apiKey), own?.model ?? this.defaults.model) : undefined;
   }

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { NotFoundError } from "@parley/errors";
 import { newId } from "@parley/ids";
 import type { ApiKey, PrismaClient } from "../generated/prisma/client.ts";
+import { TtlCache } from "@parley/ttl-cache";
 import type { Scope } from "./scopes";
 
 const SECRET_PREFIX = "pk_";
@@ -35,18 +36,15 @@ export interface ApiKeysOptions {
   now?: () => number;
 }
 
-const MAX_CACHED = 10_000;
-
 export class ApiKeys {
-  private readonly cache = new Map<string, { key: ApiKey | undefined; expiresAt: number }>();
-  private readonly cacheTtlMs: number;
+  private readonly cache: TtlCache<ApiKey | undefined>;
   private readonly now: () => number;
 
   constructor(
     private readonly db: PrismaClient,
     options: ApiKeysOptions = {},
   ) {
-    this.cacheTtlMs = options.cacheTtlMs ?? 5000;
+    this.cache = new TtlCache({ ttlMs: options.cacheTtlMs ?? 5000, now: options.now });
     this.now = options.now ?? Date.now;
   }
 
@@ -69,27 +67,13 @@ export class ApiKeys {
   async authenticate(secret: string): Promise<ApiKey | undefined> {
     if (!secret.startsWith(SECRET_PREFIX)) return undefined;
     const hash = hashSecret(secret);
-    let cached = this.cache.get(hash);
-    if (!cached || cached.expiresAt <= this.now()) {
-      cached = { key: (await this.db.apiKey.findUnique({ where: { hash } })) ?? undefined, expiresAt: this.now() + this.cacheTtlMs };
-      if (this.cacheTtlMs > 0) this.remember(hash, cached);
-    }
-    const key = cached.key;
+    const key = await this.cache.get(hash, async () => (await this.db.apiKey.findUnique({ where: { hash } })) ?? undefined);
     if (!key || key.revokedAt) return undefined;
     if (!key.lastUsedAt || this.now() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       key.lastUsedAt = new Date(this.now());
       await this.db.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: key.lastUsedAt } });
     }
     return key;
-  }
-
-  private remember(hash: string, entry: { key: ApiKey | undefined; expiresAt: number }): void {
-    if (this.cache.size >= MAX_CACHED) {
-      const now = this.now();
-      for (const [h, e] of this.cache) if (e.expiresAt <= now) this.cache.delete(h);
-      if (this.cache.size >= MAX_CACHED) this.cache.clear();
-    }
-    this.cache.set(hash, entry);
   }
 
   async list(workspaceId: string, limit: number, after?: string): Promise<{ items: ApiKey[]; next?: string }> {

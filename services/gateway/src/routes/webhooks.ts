@@ -75,6 +75,26 @@ function lowerCaseHeaders(request: FastifyRequest): Record<string, string> {
   return out;
 }
 
+const rawOf = (request: FastifyRequest): Buffer => (Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
+const queryOf = (request: FastifyRequest): Record<string, string> => Object.fromEntries(Object.entries(obj(request.query)).map(([k, v]) => [k, str(v)]));
+
+/** The body as a JSON object, or undefined when it is not JSON. */
+function jsonOf(raw: Buffer): Json | undefined {
+  try {
+    return obj(JSON.parse(raw.toString("utf8")));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A delivery whose signature does not verify: a 401, counted and logged, nothing stored. */
+function refuse(request: FastifyRequest, reply: FastifyReply, provider: Provider, workspaceId: string, reason: string, what: string) {
+  received.inc({ provider, outcome: "rejected" });
+  request.log.warn({ provider, workspace_id: workspaceId, reason }, `${what} rejected`);
+  void reply.header("www-authenticate", `Signature realm="${provider}"`);
+  return sendProblem(reply, problem(401, "Unauthorized", `The ${what} signature could not be verified.`));
+}
+
 /**
  * Provider ingress: the signature is verified on the raw bytes (by voice, which holds the secrets),
  * then the body goes to the WEBHOOKS stream, and the provider gets its 2xx only once JetStream has
@@ -87,23 +107,16 @@ export async function webhookRoutes(root: FastifyInstance, deps: WebhookDeps): P
     app.addContentTypeParser(["application/json", "text/plain", "application/x-www-form-urlencoded"], { parseAs: "buffer" }, (_request, body, done) => done(null, body));
 
     const handle = (provider: Provider) => async (request: FastifyRequest, reply: FastifyReply) => {
-      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      let body: Json;
-      try {
-        body = obj(JSON.parse(raw.toString("utf8")));
-      } catch {
+      const raw = rawOf(request);
+      const body = jsonOf(raw);
+      if (!body) {
         received.inc({ provider, outcome: "malformed" });
         return sendProblem(reply, problem(400, "Invalid Request", "The webhook body is not JSON."));
       }
-      const query = Object.fromEntries(Object.entries(obj(request.query)).map(([k, v]) => [k, str(v)]));
+      const query = queryOf(request);
       const workspaceId = workspaceOf(provider, body, query) || (await inboundWorkspace(deps, provider, body));
       const verdict = await deps.voice.verifyWebhook({ provider, workspaceId, rawBody: raw, headers: lowerCaseHeaders(request), query });
-      if (!verdict.valid) {
-        received.inc({ provider, outcome: "rejected" });
-        request.log.warn({ provider, workspace_id: workspaceId, reason: verdict.reason }, "webhook rejected");
-        void reply.header("www-authenticate", `Signature realm="${provider}"`);
-        return sendProblem(reply, problem(401, "Unauthorized", "The webhook signature could not be verified."));
-      }
+      if (!verdict.valid) return refuse(request, reply, provider, workspaceId, verdict.reason, "webhook");
       const id = eventId(provider, body, raw);
       const h = natsHeaders();
       for (const [key, value] of Object.entries(injectTraceHeaders())) h.set(key, value);
@@ -142,23 +155,14 @@ export async function webhookRoutes(root: FastifyInstance, deps: WebhookDeps): P
 
     // Retell custom functions: signed like its webhooks, answered in the response, not events to keep.
     const retellFunction = async (request: FastifyRequest, reply: FastifyReply) => {
-      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      let body: Json;
-      try {
-        body = obj(JSON.parse(raw.toString("utf8")));
-      } catch {
-        return sendProblem(reply, problem(400, "Invalid Request", "The function call body is not JSON."));
-      }
-      const query = Object.fromEntries(Object.entries(obj(request.query)).map(([k, v]) => [k, str(v)]));
+      const raw = rawOf(request);
+      const body = jsonOf(raw);
+      if (!body) return sendProblem(reply, problem(400, "Invalid Request", "The function call body is not JSON."));
+      const query = queryOf(request);
       const call = obj(body.call);
-      const workspaceId = query.workspace || str(obj(call.metadata).parley_workspace_id);
+      const workspaceId = workspaceOf("retell", body, query);
       const verdict = await deps.voice.verifyWebhook({ provider: "retell", workspaceId, rawBody: raw, headers: lowerCaseHeaders(request), query });
-      if (!verdict.valid) {
-        received.inc({ provider: "retell", outcome: "rejected" });
-        request.log.warn({ provider: "retell", workspace_id: workspaceId, reason: verdict.reason }, "function call rejected");
-        void reply.header("www-authenticate", `Signature realm="retell"`);
-        return sendProblem(reply, problem(401, "Unauthorized", "The function call signature could not be verified."));
-      }
+      if (!verdict.valid) return refuse(request, reply, "retell", workspaceId, verdict.reason, "function call");
       received.inc({ provider: "retell", outcome: "function_call" });
       const name = str(body.name);
       const { results } = await deps.voice.handleToolCalls({

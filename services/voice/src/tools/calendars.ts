@@ -21,9 +21,8 @@ export class Calendars {
   }
 
   async forWorkspace(workspaceId: string): Promise<Calendar> {
-    const connected = (await this.integrations.list(workspaceId)).some((i) => i.kind === "calcom");
-    if (!connected) return this.builtIn;
-    const c = await this.integrations.credentials(workspaceId, "calcom");
+    const c = await this.integrations.find(workspaceId, "calcom");
+    if (!c) return this.builtIn;
     return new CalcomCalendar(this.db, { apiKey: c.api_key, eventTypeId: c.event_type_id }, { baseUrl: this.endpoints.calcomBaseUrl, timeoutMs: this.endpoints.timeoutMs });
   }
 }

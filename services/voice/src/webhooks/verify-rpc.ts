@@ -1,17 +1,24 @@
-import { NotFoundError, ValidationError } from "@parley/errors";
+import { ValidationError } from "@parley/errors";
 import type { IntegrationStore } from "@parley/integrations";
 import type { voiceV1 } from "@parley/proto";
 import { verifyBolna, verifyRetell, verifyVapi, type Verdict } from "./verify";
 
-async function verdict(store: IntegrationStore, req: voiceV1.VerifyWebhookRequest): Promise<Verdict> {
+/** The verdict with the workspace's own secret, or undefined when it has no integration for the provider. */
+async function ownVerdict(store: IntegrationStore, req: voiceV1.VerifyWebhookRequest): Promise<Verdict | undefined> {
   const body = Buffer.from(req.rawBody);
   switch (req.provider) {
-    case "vapi":
-      return verifyVapi(body, req.headers, (await store.credentials(req.workspaceId, "vapi")).webhook_secret);
-    case "retell":
-      return verifyRetell(body, req.headers, (await store.credentials(req.workspaceId, "retell")).api_key);
-    case "bolna":
-      return verifyBolna(req.query, (await store.credentials(req.workspaceId, "bolna")).webhook_secret);
+    case "vapi": {
+      const c = await store.find(req.workspaceId, "vapi");
+      return c && verifyVapi(body, req.headers, c.webhook_secret);
+    }
+    case "retell": {
+      const c = await store.find(req.workspaceId, "retell");
+      return c && verifyRetell(body, req.headers, c.api_key);
+    }
+    case "bolna": {
+      const c = await store.find(req.workspaceId, "bolna");
+      return c && verifyBolna(req.query, c.webhook_secret);
+    }
     default:
       throw new ValidationError(`no webhooks for provider ${req.provider}`, [{ path: "provider", message: "must be vapi, bolna or retell" }]);
   }
@@ -37,16 +44,8 @@ export function verifyWebhookRpc(store: IntegrationStore, sandbox: SandboxSecret
   return {
     async verifyWebhook(req: voiceV1.VerifyWebhookRequest): Promise<voiceV1.VerifyWebhookResponse> {
       if (!req.workspaceId) return { valid: false, reason: "no workspace in the webhook" };
-      try {
-        const result = await verdict(store, req);
-        return result.valid ? { valid: true, reason: "" } : { valid: false, reason: result.reason };
-      } catch (err) {
-        if (err instanceof NotFoundError) {
-          const result = sandbox.enabled ? sandboxVerdict(req, sandbox) : { valid: false as const, reason: `no ${req.provider} integration for this workspace` };
-          return result.valid ? { valid: true, reason: "" } : { valid: false, reason: result.reason };
-        }
-        throw err;
-      }
+      const result = (await ownVerdict(store, req)) ?? (sandbox.enabled ? sandboxVerdict(req, sandbox) : { valid: false as const, reason: `no ${req.provider} integration for this workspace` });
+      return result.valid ? { valid: true, reason: "" } : { valid: false, reason: result.reason };
     },
   };
 }

@@ -1,7 +1,6 @@
 // Twilio signs a webhook with HMAC-SHA1 of the URL it requested followed by every POST parameter
 // (name then value, sorted by name), keyed with the account's auth token, base64-encoded.
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { NotFoundError } from "@parley/errors";
 import type { IntegrationStore } from "@parley/integrations";
 import type { whatsappV1 } from "@parley/proto";
 
@@ -23,14 +22,9 @@ export function verifyTwilioRpc(integrations: IntegrationStore) {
     async verifyTwilioSignature(req: whatsappV1.VerifyTwilioSignatureRequest): Promise<whatsappV1.VerifyTwilioSignatureResponse> {
       if (!req.workspaceId) return { valid: false, reason: "no workspace for this number" };
       if (!req.signature) return { valid: false, reason: "no X-Twilio-Signature" };
-      let authToken: string;
-      try {
-        authToken = (await integrations.credentials(req.workspaceId, "twilio")).auth_token;
-      } catch (err) {
-        if (err instanceof NotFoundError) return { valid: false, reason: "no twilio integration for this workspace" };
-        throw err;
-      }
-      return validTwilioSignature(authToken, req.url, req.params, req.signature) ? { valid: true, reason: "" } : { valid: false, reason: "signature does not match" };
+      const twilio = await integrations.find(req.workspaceId, "twilio");
+      if (!twilio) return { valid: false, reason: "no twilio integration for this workspace" };
+      return validTwilioSignature(twilio.auth_token, req.url, req.params, req.signature) ? { valid: true, reason: "" } : { valid: false, reason: "signature does not match" };
     },
   };
 }
