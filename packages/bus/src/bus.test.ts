@@ -14,6 +14,7 @@ import {
   busMigrations,
   connectBus,
   deleteStreams,
+  emitEvents,
   ensureStreams,
   enqueueEvent,
   EventConsumer,
@@ -122,6 +123,21 @@ test("an event written in a rolled-back transaction is never published", async (
   );
   const { rows: left } = await pool.query("select 1 from bus_outbox where workspace_id = $1", [ws]);
   assert.equal(left.length, 0);
+});
+
+test("events emitted in bulk are outbox rows in the given order, each payload built around its own id", async () => {
+  const ws = uniqueId();
+  const ids = await tx().transaction((t) =>
+    emitEvents(
+      t,
+      ["a", "b", "c"].map((body) => ({ domain: "leads", event: "lead_created", workspaceId: ws, encode: (id: string) => new TextEncoder().encode(`${body}:${id}`) })),
+    ),
+  );
+  const { rows } = await pool.query<{ id: string; subject: string; payload: Buffer }>("select id, subject, payload from bus_outbox where workspace_id = $1 order by seq", [ws]);
+  assert.deepEqual(rows.map((r) => r.id), ids);
+  assert.deepEqual(rows.map((r) => r.payload.toString()), ids.map((id, i) => `${"abc"[i]}:${id}`));
+  assert.equal(rows[0]!.subject, `leads.lead_created.${ws}`);
+  assert.deepEqual(await tx().transaction((t) => emitEvents(t, [])), []);
 });
 
 test("outbox events reach a durable consumer once each, with Nats-Msg-Id, headers and order", async () => {

@@ -32,6 +32,11 @@ export interface EventConsumerOptions {
   /** Delay before each redelivery after a failure, the last one repeating; jittered ±20 %. */
   backoffMs?: number[];
   ackWaitMs?: number;
+  /**
+   * Events handled at once (default 1: in order). More only for handlers whose effects commute and
+   * that lock what they change, such as forward-only merges of provider webhooks.
+   */
+  concurrency?: number;
 }
 
 const consumed = counter("parley_bus_events_consumed_total", "Events handled by durable consumers", ["consumer", "outcome"]);
@@ -119,9 +124,19 @@ export class EventConsumer {
       try {
         const consumer = await js.consumers.get(this.stream, durable);
         this.messages = await consumer.consume({ max_messages: 64 });
-        for await (const msg of this.messages) {
-          await this.handle(msg);
-          if (this.stopping) break;
+        const concurrency = this.options.concurrency ?? 1;
+        const inFlight = new Set<Promise<void>>();
+        try {
+          for await (const msg of this.messages) {
+            const job: Promise<void> = this.handle(msg)
+              .catch((err: unknown) => logger.error({ err, consumer: durable }, "event handling crashed; it will be redelivered"))
+              .finally(() => inFlight.delete(job));
+            inFlight.add(job);
+            if (inFlight.size >= concurrency) await Promise.race(inFlight);
+            if (this.stopping) break;
+          }
+        } finally {
+          await Promise.all(inFlight);
         }
       } catch (err) {
         if (this.stopping) break;

@@ -53,6 +53,30 @@ export function emitEvent(tx: SqlTx, { encode, ...event }: EmittedEvent): Promis
   return enqueueEvent(tx, { ...event, id, payload: encode(id, new Date()) });
 }
 
+/**
+ * emitEvent for many events in one statement and one NOTIFY: a bulk change (a CSV import's batch)
+ * costs two round trips, not two per event. The events keep their order in the outbox.
+ */
+export async function emitEvents(tx: SqlTx, events: EmittedEvent[]): Promise<string[]> {
+  if (!events.length) return [];
+  const occurredAt = new Date();
+  const ids = events.map(() => newId("evt"));
+  await tx.$executeRawUnsafe(
+    `insert into bus_outbox (id, subject, event_type, workspace_id, payload, headers)
+     select e.id, e.subject, e.event_type, e.workspace_id, e.payload, $6::jsonb
+     from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]) with ordinality as e(id, subject, event_type, workspace_id, payload, n)
+     order by e.n`,
+    ids,
+    events.map((e) => eventSubject(e.domain, e.event, e.workspaceId)),
+    events.map((e) => `${e.domain}.${e.event}`),
+    events.map((e) => e.workspaceId),
+    events.map((e, i) => Buffer.from(e.encode(ids[i]!, occurredAt))),
+    JSON.stringify(injectTraceHeaders()),
+  );
+  await tx.$executeRawUnsafe(`select pg_notify('${OUTBOX_CHANNEL}', '')`);
+  return ids;
+}
+
 interface OutboxRow {
   seq: string;
   id: string;
@@ -92,7 +116,7 @@ export class OutboxTimeoutError extends Error {
 const HOUR = 3_600_000;
 
 /**
- * Publishes outbox rows in order with Nats-Msg-Id = event id, then marks them. A crash between
+ * Publishes outbox rows in order with Nats-Msg-Id = event id (a batch pipelined), then marks them. A crash between
  * publish and mark republishes on restart, and JetStream's de-duplication window drops the copy.
  * Several replicas share the work through `FOR UPDATE SKIP LOCKED`.
  */
@@ -180,16 +204,18 @@ export class OutboxRelay {
          where published_at is null order by seq limit $1 for update skip locked`,
         [this.batchSize],
       );
+      // Sent in order on one connection without waiting for each ack in turn (JetStream stores them
+      // in that order). Only the prefix before the first failure is marked: the rest are published
+      // again later, and the ones that did arrive are dropped by de-duplication.
+      const results = await Promise.allSettled(rows.map((row) => this.publish(row)));
       const sent: string[] = [];
-      for (const row of rows) {
-        try {
-          await this.publish(row);
-        } catch (err) {
-          // Stop at the first failure so events of one producer keep their order.
+      for (const [i, result] of results.entries()) {
+        const row = rows[i]!;
+        if (result.status === "rejected") {
           failed = true;
           publishErrors.inc();
-          this.options.logger.warn({ err, event_id: row.id }, "outbox publish failed; will retry");
-          await client.query("update bus_outbox set attempts = attempts + 1, last_error = $2 where seq = $1", [row.seq, String(err)]);
+          this.options.logger.warn({ err: result.reason, event_id: row.id }, "outbox publish failed; will retry");
+          await client.query("update bus_outbox set attempts = attempts + 1, last_error = $2 where seq = $1", [row.seq, String(result.reason)]);
           break;
         }
         sent.push(row.seq);

@@ -14,7 +14,7 @@ export const INTEGRATION_SCHEMAS = {
     whatsapp_from: e164,
     voice_from: e164.optional(),
   }),
-  meta_whatsapp: z.strictObject({ access_token: secret, phone_number_id: secret, app_secret: secret, verify_token: secret }),
+  meta_whatsapp: z.strictObject({ access_token: secret, phone_number_id: secret, app_secret: secret, verify_token: secret, business_account_id: secret.optional() }),
   openai: z.strictObject({ api_key: secret, model: z.string().min(1).max(100).default("gpt-4o-mini") }),
   calcom: z.strictObject({ api_key: secret, event_type_id: z.union([z.number().int().positive(), z.string().regex(/^\d+$/)]).transform(Number) }),
 } as const;

@@ -20,16 +20,21 @@ import { opsRoutes, type ReadinessChecks } from "./http/ops-routes";
 import { registerProblemHandlers } from "./http/problems";
 import { registerRateLimit } from "./http/rate-limit";
 import { registerValidation } from "./http/validation";
+import { natsWorkspaceSignals } from "./http/workspace-signals";
 import { sharedSchemas } from "./http/schemas";
 import { apiKeyRoutes } from "./routes/api-keys";
 import type { RouteDeps } from "./routes/deps";
 import { callRoutes } from "./routes/calls";
+import { conversationRoutes } from "./routes/conversations";
+import { whatsappMessagingRoutes } from "./routes/whatsapp-messaging";
 import { phoneNumberRoutes } from "./routes/phone-numbers";
 import { assistantRoutes } from "./routes/assistants";
+import { campaignRoutes } from "./routes/campaigns";
 import { analyticsRoutes } from "./routes/analytics";
 import { recordingRoutes } from "./routes/recordings";
 import { integrationRoutes } from "./routes/integrations";
 import { leadRoutes } from "./routes/leads";
+import { importRoutes } from "./routes/lead-imports";
 import { webhookRoutes, type WebhookDeps } from "./routes/webhooks";
 import { workspaceRoutes } from "./routes/workspaces";
 
@@ -79,10 +84,14 @@ export async function buildGateway({ config, logger, db, deps, webhooks, checks,
   workspaceRoutes(app, deps);
   apiKeyRoutes(app, deps);
   leadRoutes(app, deps);
+  await importRoutes(app, deps, { maxBytes: config.IMPORT_MAX_BYTES });
   integrationRoutes(app, deps);
   callRoutes(app, deps);
+  conversationRoutes(app, deps);
+  whatsappMessagingRoutes(app, deps);
   phoneNumberRoutes(app, deps);
   assistantRoutes(app, deps);
+  campaignRoutes(app, deps, { eventsIntervalMs: config.CAMPAIGN_EVENTS_INTERVAL_MS, heartbeatMs: 15_000 });
   analyticsRoutes(app, deps);
   recordingRoutes(app, deps, { secret: config.RECORDING_LINK_SECRET ?? randomBytes(32).toString("hex"), ttlSeconds: config.RECORDING_LINK_TTL_SECONDS });
   await webhookRoutes(app, webhooks);
@@ -124,8 +133,8 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
     config,
     logger,
     db,
-    deps: { leads: leads.call, voice: voice.call, whatsapp: whatsapp.call, analytics: analytics.call, keys: new ApiKeys(db) },
-    webhooks: { voice: voice.call, whatsapp: whatsapp.call, publicUrl: config.PARLEY_PUBLIC_URL, js: bus.js, prefix: config.PARLEY_SUBJECT_PREFIX, publishTimeoutMs: config.GRPC_DEADLINE_MS },
+    deps: { leads: leads.call, voice: voice.call, whatsapp: whatsapp.call, analytics: analytics.call, keys: new ApiKeys(db), voiceSignals: natsWorkspaceSignals(bus.nc, config.PARLEY_SUBJECT_PREFIX) },
+    webhooks: { voice: voice.call, whatsapp: whatsapp.call, publicUrl: config.PARLEY_PUBLIC_URL, metaVerifyToken: config.META_WEBHOOK_VERIFY_TOKEN, js: bus.js, prefix: config.PARLEY_SUBJECT_PREFIX, publishTimeoutMs: config.GRPC_DEADLINE_MS },
     isReady: () => ready,
     checks: {
       database: async () => {

@@ -21,9 +21,15 @@ export const gatewayEnv = z.object({
   GRPC_DEADLINE_MS: env.int(5000, 50),
   RATE_LIMIT_PER_MINUTE: env.int(600, 1),
   BODY_LIMIT_BYTES: env.int(1_048_576, 1024),
+  /** The largest CSV accepted by POST /v1/leads/imports (streamed, so not bound by BODY_LIMIT_BYTES). */
+  IMPORT_MAX_BYTES: env.int(52_428_800, 1),
   DB_POOL_SIZE: env.int(10, 1),
   /** The public base URL providers call (Twilio signs the exact URL); else each request's own scheme and host. */
   PARLEY_PUBLIC_URL: env.url().optional(),
+  // Meta's verify token for an app-wide webhook URL; a workspace's own URL (?workspace=) uses its integration's.
+  META_WEBHOOK_VERIFY_TOKEN: z.string().optional(),
+  /** How often a campaign's progress stream (SSE) reads the campaign. */
+  CAMPAIGN_EVENTS_INTERVAL_MS: env.int(1000, 50),
   /** Behind a load balancer: trust X-Forwarded-* from it. */
   TRUST_PROXY: env.bool(false),
 });

@@ -319,8 +319,8 @@ test("a single call through the sandbox provider: placed, its signed webhooks ap
   try {
     const { rows } = await db.query<{ event_type: string }>("select event_type from bus_outbox where workspace_id = $1 order by seq", [ws]);
     assert.deepEqual(rows.map((r) => r.event_type), ["voice.call_started", "voice.call_ended"]);
-    const slots = await db.query("select 1 from call_slots where call_id = $1", [placed.body.id]);
-    assert.equal(slots.rows.length, 0, "the slot was released");
+    const slots = await db.query("select 1 from call_leases where call_id = $1", [placed.body.id]);
+    assert.equal(slots.rows.length, 0, "its slots were released");
     const logs = await db.query<{ type: string; outcome: string }>("select type, outcome from webhook_logs where call_id = $1 order by id", [placed.body.id]);
     assert.ok(logs.rows.some((r) => r.type === "end-of-call-report" && r.outcome === "applied"), JSON.stringify(logs.rows));
   } finally {

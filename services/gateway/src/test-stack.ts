@@ -12,6 +12,7 @@ import { buildSimulator } from "@parley/tool-simulator/app";
 import { startVoiceService } from "@parley/voice-service/app";
 import { startWhatsAppService } from "@parley/whatsapp-service/app";
 import { startGateway } from "./app";
+import { VoiceReplica } from "./voice-replica";
 
 export const ADMIN = "test-admin-token-0123456789";
 export const RECORDING_SECRET = "recording-link-secret-for-tests-0123456789";
@@ -33,6 +34,8 @@ export interface TestStack {
   base: string;
   leadsGrpc: string;
   voiceDbUrl: string;
+  /** With `voiceProcesses`: the replicas (the gateway talks to the first). */
+  voiceReplicas: VoiceReplica[];
   prefix: string;
   sim: Awaited<ReturnType<typeof buildSimulator>>;
   simUrl: string;
@@ -47,10 +50,37 @@ export interface TestStack {
   untilEnded(key: string, id: string): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** The lead once its timeline has an entry of this kind (events reach leads asynchronously). */
   untilTimeline(key: string, leadId: string, kind: string): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** The simulator's control API: GET a path's JSON; POST a body and expect a 2xx. */
+  simGet(path: string): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  simPost(path: string, body: unknown): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** Reads until `done` holds, every 100 ms; past the deadline, fails naming what it waited for and the last value. */
+export async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface TestStackOptions {
+  /** More voice settings (caps, lease and dispatch timings). */
+  voiceEnv?: Record<string, string>;
+  /** The in-process voice service's clock. */
+  now?: () => Date;
+  /** More gateway settings. */
+  gatewayEnv?: Record<string, string>;
+  /** Voice runs as this many replicas in processes of their own (killable), instead of in-process. */
+  voiceProcesses?: number;
+  /** More whatsapp settings (the agent's quiet period, retries). */
+  whatsappEnv?: Record<string, string>;
 }
 
 /** Starts everything; stopped by the file's cleanup hooks. */
-export async function startTestStack(): Promise<TestStack> {
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   await requireNats();
   const prefix = uniqueId();
   // Registered first, so it runs last: after every service has stopped using the streams.
@@ -59,7 +89,7 @@ export async function startTestStack(): Promise<TestStack> {
     await deleteStreams(await jetstreamManager(nc), prefix);
     await nc.close();
   });
-  const leads = await startLeadsService({ DATABASE_URL: await createTestDatabase("gw_leads"), PARLEY_SUBJECT_PREFIX: prefix, GRPC_PORT: "0", HTTP_PORT: "0", LOG_LEVEL: "silent" });
+  const leads = await startLeadsService({ DATABASE_URL: await createTestDatabase("gw_leads"), PARLEY_SUBJECT_PREFIX: prefix, GRPC_PORT: "0", HTTP_PORT: "0", LOG_LEVEL: "silent", DB_POOL_SIZE: "4" });
   cleanup(() => leads.stop());
   const voiceDbUrl = await createTestDatabase("gw_voice");
   // Chosen first: providers (the simulator) and voice must know where the gateway will listen.
@@ -68,8 +98,9 @@ export async function startTestStack(): Promise<TestStack> {
   const simUrl = await sim.app.listen({ port: 0, host: "127.0.0.1" });
   cleanup(() => sim.app.close());
   const encryptionKeys = Keyring.generateEntry("k1");
-  const channel = { PARLEY_SUBJECT_PREFIX: prefix, GRPC_PORT: "0", HTTP_PORT: "0", LOG_LEVEL: "silent", PARLEY_ENCRYPTION_KEYS: encryptionKeys };
-  const voice = await startVoiceService({
+  // Small pools: test files run side by side against one Postgres (100 connections by default).
+  const channel = { PARLEY_SUBJECT_PREFIX: prefix, GRPC_PORT: "0", HTTP_PORT: "0", LOG_LEVEL: "silent", PARLEY_ENCRYPTION_KEYS: encryptionKeys, DB_POOL_SIZE: "3" };
+  const voiceEnv = {
     ...channel,
     DATABASE_URL: voiceDbUrl,
     LEADS_GRPC_ADDR: leads.grpcAddress,
@@ -82,15 +113,42 @@ export async function startTestStack(): Promise<TestStack> {
     // Calls whose webhooks never come are read back after 1.5 s here (10 min by default).
     VOICE_RECONCILE_INTERVAL_MS: "200",
     VOICE_STUCK_AFTER_MS: "1500",
+    ...options.voiceEnv,
+  };
+  const voiceReplicas: VoiceReplica[] = [];
+  let voiceAddress: string;
+  if (options.voiceProcesses) {
+    for (let i = 0; i < options.voiceProcesses; i++) {
+      const replica = await VoiceReplica.start(voiceEnv);
+      cleanup(() => replica.stop());
+      voiceReplicas.push(replica);
+    }
+    voiceAddress = voiceReplicas[0]!.grpcAddress;
+  } else {
+    const voice = await startVoiceService(voiceEnv, { now: options.now });
+    cleanup(() => voice.stop());
+    voiceAddress = voice.grpcAddress;
+  }
+  const whatsapp = await startWhatsAppService({
+    ...channel,
+    DATABASE_URL: await createTestDatabase("gw_whatsapp"),
+    LEADS_GRPC_ADDR: leads.grpcAddress,
+    VOICE_GRPC_ADDR: voiceAddress,
+    PARLEY_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
+    TWILIO_BASE_URL: `${simUrl}/twilio`,
+    META_BASE_URL: `${simUrl}/meta/v21.0`,
+    OPENAI_BASE_URL: `${simUrl}/openai/v1`,
+    OPENAI_API_KEY: "sandbox",
+    AGENT_MAX_RETRIES: "2",
+    AGENT_RETRY_BASE_MS: "200",
+    ...options.whatsappEnv,
   });
-  cleanup(() => voice.stop());
-  const whatsapp = await startWhatsAppService({ ...channel, DATABASE_URL: await createTestDatabase("gw_whatsapp") });
   cleanup(() => whatsapp.stop());
   const analytics = await startAnalyticsService({
     ...channel,
     DATABASE_URL: await createTestDatabase("gw_analytics"),
     LEADS_GRPC_ADDR: leads.grpcAddress,
-    VOICE_GRPC_ADDR: voice.grpcAddress,
+    VOICE_GRPC_ADDR: voiceAddress,
     OPENAI_BASE_URL: `${simUrl}/openai/v1`,
     OPENAI_API_KEY: "sandbox",
     // The fake's injected 429s are retried quickly here.
@@ -104,12 +162,14 @@ export async function startTestStack(): Promise<TestStack> {
     RECORDING_LINK_SECRET: RECORDING_SECRET,
     PARLEY_SUBJECT_PREFIX: prefix,
     LEADS_GRPC_ADDR: leads.grpcAddress,
-    VOICE_GRPC_ADDR: voice.grpcAddress,
+    VOICE_GRPC_ADDR: voiceAddress,
     WHATSAPP_GRPC_ADDR: whatsapp.grpcAddress,
     ANALYTICS_GRPC_ADDR: analytics.grpcAddress,
     RATE_LIMIT_PER_MINUTE: "1000",
     BODY_LIMIT_BYTES: "4096",
+    DB_POOL_SIZE: "3",
     LOG_LEVEL: "silent",
+    ...options.gatewayEnv,
   });
   cleanup(() => gateway.stop());
   const base = gateway.url;
@@ -169,7 +229,15 @@ export async function startTestStack(): Promise<TestStack> {
     }
   }
 
-  return { base, leadsGrpc: leads.grpcAddress, voiceDbUrl, prefix, sim, simUrl, encryptionKeys, call, newWorkspace, allDayWorkspace, callableLead, untilEnded, untilTimeline };
+  const simGet = async (path: string) => (await fetch(`${simUrl}${path}`)).json();
+  async function simPost(path: string, body: unknown) {
+    const res = await fetch(`${simUrl}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const json: unknown = await res.json();
+    assert.ok(res.ok, `${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  }
+
+  return { base, leadsGrpc: leads.grpcAddress, voiceDbUrl, voiceReplicas, prefix, sim, simUrl, encryptionKeys, call, newWorkspace, allDayWorkspace, callableLead, untilEnded, untilTimeline, simGet, simPost };
 }
 
 export function assertProblem(res: Res, status: number): void {

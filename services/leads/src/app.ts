@@ -8,6 +8,8 @@ import { WorkspacesDomain } from "./domain/workspaces";
 import { LEADS_SERVICE_NAME, leadsService } from "./grpc/leads-service";
 import { callActivityConsumer } from "./events/call-activity";
 import { callInsightsConsumer } from "./events/call-insights";
+import { ImportWorker } from "./imports/import-worker";
+import { LeadImports } from "./imports/lead-imports";
 
 export const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 
@@ -17,11 +19,12 @@ export function startLeadsService(env: NodeJS.ProcessEnv = process.env): Promise
       name: "leads",
       migrationsDir,
       createDb: (url, max) => createPrisma(PrismaClient, url, { max }),
-      register({ db, grpc, consume }) {
+      register({ db, pool, grpc, consume, background, logger }) {
         const leads = new LeadsDomain(db);
         consume(callActivityConsumer(leads));
         consume(callInsightsConsumer(leads));
-        grpc.add(leadsV1.LeadsServiceService, LEADS_SERVICE_NAME, leadsService(leads, new WorkspacesDomain(db)));
+        background(new ImportWorker(pool, logger));
+        grpc.add(leadsV1.LeadsServiceService, LEADS_SERVICE_NAME, leadsService(leads, new WorkspacesDomain(db), new LeadImports(db, pool)));
       },
     },
     env,

@@ -3,12 +3,13 @@
 import { Keyring } from "@parley/crypto";
 import { dropDatabase } from "@parley/db";
 import { PG_URL, requirePostgres, startNatsServer, uniqueId, type OwnNatsServer } from "@parley/testing/support";
-import { freePorts, startStackProcesses, type Stack } from "@parley/tool-stack/stack";
+import { freePorts, startStackProcesses, type Stack, type StackPorts } from "@parley/tool-stack/stack";
 
 const ROOT = new URL("../../..", import.meta.url).pathname;
 
 export interface BenchStack {
   stack: Stack;
+  ports: StackPorts;
   /** The run's own NATS server and subject prefix: for scenarios that publish events themselves. */
   natsUrl: string;
   subjectPrefix: string;
@@ -17,23 +18,30 @@ export interface BenchStack {
   dispose(): Promise<void>;
 }
 
-export async function benchStack(): Promise<BenchStack> {
+export interface BenchStackOptions {
+  voiceEnv?: NodeJS.ProcessEnv;
+}
+
+export async function benchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
   await requirePostgres();
   const nats: OwnNatsServer = await startNatsServer();
   const subjectPrefix = uniqueId();
+  const ports = await freePorts();
   const stack = startStackProcesses({
     root: ROOT,
     databaseUrl: PG_URL,
     natsUrl: nats.url,
     adminToken: "bench-admin-token-0123456789",
     encryptionKeys: Keyring.generateEntry("bench"),
-    ports: await freePorts(),
+    ports,
+    voiceEnv: options.voiceEnv,
     databaseSuffix: `bench_${uniqueId()}`,
     subjectPrefix,
     logLevel: "warn",
   });
   return {
     stack,
+    ports,
     natsUrl: nats.url,
     subjectPrefix,
     async workspace() {

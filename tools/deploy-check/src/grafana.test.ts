@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { arr, isObj, obj, type Obj, parseYaml, repoPath } from "./support.ts";
 
-// Metrics exported by packages/{bus,grpc,metrics} and services/gateway/src/http/metrics.ts, plus Prometheus' `up`.
+// Metrics exported by packages/{bus,grpc,metrics}, services/gateway/src/http/metrics.ts and voice's dialer, plus Prometheus' `up`.
 // The gRPC server exports a histogram (parley_grpc_server_handling_seconds{method,code}); its _count
 // series carries the per-code call count.
 export const exportedMetrics = new Set([
@@ -24,6 +24,14 @@ export const exportedMetrics = new Set([
   "parley_bus_events_published_total",
   "parley_bus_publish_errors_total",
   "parley_bus_handle_seconds_bucket",
+  "parley_voice_live_calls",
+  "parley_voice_call_cap",
+  "parley_voice_dial_queue_depth",
+  "parley_voice_dials_total",
+  "parley_voice_slot_refill_seconds_bucket",
+  "parley_voice_slot_wait_seconds_bucket",
+  "parley_voice_campaigns_auto_paused_total",
+  "parley_voice_leases_expired_total",
 ]);
 
 // Words in PromQL that look like metric names but are not.

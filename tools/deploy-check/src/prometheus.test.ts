@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { arr, obj, parseYaml, repoPath, run, which } from "./support.ts";
 
-const requiredAlerts = ["ServiceDown", "HighGrpcErrorRate", "OutboxBacklog", "DeadLetters", "ConsumerRedeliveries", "GatewayHigh5xx"];
+const requiredAlerts = ["ServiceDown", "HighGrpcErrorRate", "OutboxBacklog", "DeadLetters", "ConsumerRedeliveries", "GatewayHigh5xx", "CampaignAutoPaused", "CallSlotsReclaimed"];
 
 function promtool(): string {
   const bin = which("promtool");

@@ -10,6 +10,7 @@ import { VOICE_PROVIDERS } from "./voice/engine";
 import { registerRetellAgentRoutes } from "./voice/retell-agents";
 import { registerVoiceRoutes } from "./voice/routes";
 import { registerVapiAssistantRoutes } from "./voice/vapi-assistants";
+import { registerWhatsAppRoutes } from "./whatsapp/routes";
 
 export interface SimulatorOptions {
   /** Where webhooks go (the gateway). */
@@ -39,7 +40,7 @@ export async function buildSimulator(options: SimulatorOptions): Promise<{ app: 
   });
   app.get("/_sim/config", async () => state.config);
   app.post("/_sim/config", { schema: { body: SimConfigPatch } }, async (request) => state.configure(request.body));
-  app.get("/_sim/stats", async () => ({ ...state.voice.statistics(), webhooks: { ...state.webhooks.stats }, openai: { requests: state.openaiRequests } }));
+  app.get("/_sim/stats", async () => ({ ...state.voice.statistics(), webhooks: { ...state.webhooks.stats }, openai: { requests: state.openaiRequests }, whatsapp: state.whatsapp.statistics() }));
   app.get("/_sim/calls", { schema: { querystring: Type.Object({ to: Type.Optional(Type.String()) }) } }, async (request) => ({
     data: [...state.voice.calls.values()]
       .filter((c) => !request.query.to || c.to === request.query.to)
@@ -66,6 +67,7 @@ export async function buildSimulator(options: SimulatorOptions): Promise<{ app: 
   registerRetellAgentRoutes(app, state.assistants);
   registerCalcomRoutes(app, state.calcom);
   registerOpenAiRoutes(app, state.openai, () => state.config.openai);
+  registerWhatsAppRoutes(app, state.whatsapp, options.parleyUrl);
   app.addHook("onClose", async () => state.reset());
   await app.ready();
   return { app, state };

@@ -23,6 +23,17 @@ export const SimConfigPatch = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    whatsapp: Type.Optional(
+      Type.Object(
+        {
+          rate_per_second: Type.Optional(Type.Integer({ minimum: 1 })),
+          status_delay_ms: Type.Optional(Range),
+          // false: statuses still advance (the outbox shows them) but no status webhook is sent; load tests.
+          status_webhooks: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -34,6 +45,8 @@ export interface SimConfig {
   webhook_delay_ms: [number, number];
   concurrency_limit: { vapi: number; bolna: number; retell: number };
   openai: { latency_ms: number; fail_next: (429 | 500 | "malformed" | "refusal")[] };
+  /** Sends per business number in any rolling second (Meta's default throughput is 80/s), and the gap between status callbacks. */
+  whatsapp: { rate_per_second: number; status_delay_ms: [number, number]; status_webhooks: boolean };
 }
 
 export function defaultConfig(): SimConfig {
@@ -43,6 +56,7 @@ export function defaultConfig(): SimConfig {
     webhook_delay_ms: [0, 50],
     concurrency_limit: { vapi: 10, bolna: 10, retell: 10 },
     openai: { latency_ms: 0, fail_next: [] },
+    whatsapp: { rate_per_second: 80, status_delay_ms: [20, 80], status_webhooks: true },
   };
 }
 
@@ -53,5 +67,6 @@ export function applyPatch(config: SimConfig, patch: SimConfigPatch): SimConfig 
     webhook_delay_ms: patch.webhook_delay_ms ?? config.webhook_delay_ms,
     concurrency_limit: { ...config.concurrency_limit, ...patch.concurrency_limit },
     openai: { ...config.openai, ...patch.openai },
+    whatsapp: { ...config.whatsapp, ...patch.whatsapp },
   };
 }

@@ -4,6 +4,7 @@ import { OpenAiLog } from "./openai/log";
 import { AssistantStore } from "./voice/assistants";
 import { VoiceEngine } from "./voice/engine";
 import { WebhookSender } from "./voice/webhooks";
+import { WhatsAppSim } from "./whatsapp/whatsapp";
 
 /** Everything the simulator remembers; `/_sim/reset` starts it over. */
 export class SimState {
@@ -13,6 +14,7 @@ export class SimState {
   readonly assistants = new AssistantStore();
   readonly calcom = new CalcomCalendar();
   readonly openai = new OpenAiLog();
+  readonly whatsapp = new WhatsAppSim(() => this.config);
 
   /** Chat completion requests since the last reset, refused and failed ones included. */
   get openaiRequests(): number {
@@ -26,6 +28,7 @@ export class SimState {
     this.assistants.reset();
     this.calcom.reset();
     this.openai.reset();
+    this.whatsapp.reset();
   }
 
   configure(patch: SimConfigPatch): SimConfig {

@@ -87,7 +87,7 @@ export function startStackProcesses(options: StackOptions): Stack {
   const grpcAddress = (s: GrpcServiceName) => `127.0.0.1:${ports.grpc[s]}`;
   const simulatorUrl = `http://127.0.0.1:${ports.simulator}`;
   // What each service needs of the others: voice reads leads and dials through the simulator;
-  // analytics reads calls and workspaces to analyse calls.
+  // whatsapp finds leads and books through voice; analytics reads calls and workspaces.
   const wiring: Partial<Record<GrpcServiceName, NodeJS.ProcessEnv>> = {
     voice: {
       LEADS_GRPC_ADDR: grpcAddress("leads"),
@@ -102,6 +102,16 @@ export function startStackProcesses(options: StackOptions): Stack {
       VOICE_RECONCILE_INTERVAL_MS: "2000",
       VOICE_STUCK_AFTER_MS: "10000",
       ...options.voiceEnv,
+    },
+    // WhatsApp sends through the simulator's Twilio and Meta; its agent writes with the OpenAI fake.
+    whatsapp: {
+      LEADS_GRPC_ADDR: grpcAddress("leads"),
+      VOICE_GRPC_ADDR: grpcAddress("voice"),
+      TWILIO_BASE_URL: `${simulatorUrl}/twilio`,
+      META_BASE_URL: `${simulatorUrl}/meta/v21.0`,
+      OPENAI_BASE_URL: `${simulatorUrl}/openai/v1`,
+      OPENAI_API_KEY: "sandbox",
+      PARLEY_PUBLIC_URL: `http://127.0.0.1:${ports.gateway}`,
     },
     // Insights are extracted by the simulator's OpenAI fake, which accepts any key.
     analytics: {

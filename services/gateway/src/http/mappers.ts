@@ -1,4 +1,4 @@
-import type { analyticsV1, leadsV1, voiceV1 } from "@parley/proto";
+import type { analyticsV1, leadsV1, voiceV1, whatsappV1 } from "@parley/proto";
 import type { ApiKey } from "../generated/prisma/client.ts";
 
 const iso = (d: Date | undefined | null) => (d ? d.toISOString() : null);
@@ -33,6 +33,25 @@ export function leadJson(lead: leadsV1.Lead) {
     created_at: iso(lead.createdAt),
     updated_at: iso(lead.updatedAt),
   };
+}
+
+export function leadImportJson(imp: leadsV1.LeadImport) {
+  const counts = imp.counts;
+  return {
+    id: imp.id,
+    status: imp.status,
+    counts: { rows: counts?.rows ?? 0, created: counts?.created ?? 0, duplicates: counts?.duplicates ?? 0, invalid: counts?.invalid ?? 0 },
+    errors: imp.errors.map((e) => ({ row: e.row, field: e.field, message: e.message })),
+    campaign_id: orNull(imp.campaignId),
+    created_at: iso(imp.createdAt),
+    completed_at: iso(imp.completedAt),
+    error: orNull(imp.error),
+  };
+}
+
+export function importRejectionJson(r: leadsV1.ImportRejection) {
+  const duplicateOf = r.duplicateOfRow ? { row: r.duplicateOfRow } : r.duplicateOfLeadId ? { lead_id: r.duplicateOfLeadId } : null;
+  return { row: r.row, kind: r.kind, errors: r.errors.map((e) => ({ field: e.field, message: e.message })), duplicate_of: duplicateOf };
 }
 
 export function timelineEntryJson(entry: leadsV1.TimelineEntry) {
@@ -99,5 +118,35 @@ export function insightJson(i: analyticsV1.CallInsight) {
     tokens: { prompt: i.promptTokens, completion: i.completionTokens },
     llm_cost: i.llmCost,
     updated_at: iso(i.updatedAt),
+  };
+}
+
+export function conversationJson(c: whatsappV1.Conversation) {
+  return {
+    id: c.id,
+    lead_id: c.leadId,
+    provider: c.provider,
+    customer: c.customer,
+    window_expires_at: iso(c.windowExpiresAt),
+    last_message_at: iso(c.lastMessageAt),
+    handed_off_at: iso(c.handedOffAt),
+    qualification: c.qualification ?? {},
+    created_at: iso(c.createdAt),
+  };
+}
+
+export function messageJson(m: whatsappV1.Message) {
+  return {
+    id: m.id,
+    conversation_id: m.conversationId,
+    lead_id: m.leadId,
+    direction: m.direction,
+    text: m.text,
+    template: m.template ?? null,
+    status: m.status,
+    error_code: m.errorCode || null,
+    origin: m.origin,
+    created_at: iso(m.createdAt),
+    updated_at: iso(m.updatedAt),
   };
 }

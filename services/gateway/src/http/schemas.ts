@@ -137,7 +137,39 @@ export const CallSchema = Type.Object(
 /** POST /v1/leads?call=now: the lead and the call placed to it. */
 export const LeadWithCallSchema = Type.Object({ ...LeadSchema.properties, call: Type.Optional(Type.Ref("Call")) }, { $id: "LeadWithCall" });
 
-export const sharedSchemas = [ProblemSchema, WorkspaceSchema, ApiKeySchema, NewApiKeySchema, LeadSchema, TimelineEntrySchema, LeadWithTimelineSchema, CallSchema, LeadWithCallSchema];
+export const ConversationSchema = Type.Object(
+  {
+    id: Type.String(),
+    lead_id: Type.String(),
+    provider: Type.String({ description: "twilio | meta" }),
+    customer: Type.String({ description: "the lead's WhatsApp number, E.164" }),
+    window_expires_at: Nullable(Timestamp),
+    last_message_at: Timestamp,
+    handed_off_at: Nullable(Timestamp),
+    qualification: Type.Object({}, { additionalProperties: true, description: "what the agent recorded, by criterion key" }),
+    created_at: Timestamp,
+  },
+  { $id: "Conversation", description: "free text may be sent until window_expires_at (24 hours after the lead last wrote); after it, only templates" },
+);
+
+export const MessageSchema = Type.Object(
+  {
+    id: Type.String(),
+    conversation_id: Type.String(),
+    lead_id: Type.String(),
+    direction: Type.String({ description: "inbound | outbound" }),
+    text: Type.String(),
+    template: Nullable(Type.Object({}, { additionalProperties: true, description: "{ name, language, variables } for a template message" })),
+    status: Type.String({ description: "received | pending | sending | queued | sent | delivered | read | failed" }),
+    error_code: Nullable(Type.String({ description: "the provider's code (63016, 131047, 21610, …) or opted_out" })),
+    origin: Type.String({ description: "lead | agent | api | broadcast | follow_up" }),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { $id: "Message" },
+);
+
+export const sharedSchemas = [ProblemSchema, WorkspaceSchema, ApiKeySchema, NewApiKeySchema, LeadSchema, TimelineEntrySchema, LeadWithTimelineSchema, CallSchema, LeadWithCallSchema, ConversationSchema, MessageSchema];
 
 export const page = <T extends TSchema>(item: T) =>
   Type.Object({ data: Type.Array(item), next_cursor: Nullable(Type.String({ description: "Pass as ?cursor= for the next page" })) });

@@ -94,7 +94,7 @@ export function leadRoutes(root: FastifyInstance, { leads, voice }: RouteDeps): 
     },
     async (request) => {
       const q = request.query;
-      const res = await leads.listLeads({ workspaceId: workspaceOf(request.principal), status: q.status, tag: q.tag, query: q.q, limit: q.limit, cursor: q.cursor ?? "" });
+      const res = await leads.listLeads({ workspaceId: workspaceOf(request.principal), status: q.status, tag: q.tag, query: q.q, limit: q.limit, cursor: q.cursor ?? "", ids: [] });
       return { data: res.leads.map(leadJson), next_cursor: res.nextCursor || null };
     },
   );

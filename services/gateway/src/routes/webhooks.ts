@@ -10,6 +10,7 @@ import type { voiceV1 } from "@parley/proto";
 import { injectTraceHeaders } from "@parley/telemetry";
 import { sendProblem } from "../http/problems";
 import { twilioVoiceHandler, type TwilioVoiceDeps } from "./twilio-voice";
+import { whatsappWebhookRoutes } from "./whatsapp-webhooks";
 
 type Provider = "vapi" | "bolna" | "retell";
 type Json = Record<string, unknown>;
@@ -19,6 +20,7 @@ export interface WebhookDeps extends TwilioVoiceDeps {
   js: JetStreamClient;
   prefix: string;
   publishTimeoutMs: number;
+  metaVerifyToken?: string;
 }
 
 const received = counter("parley_webhooks_received_total", "Provider webhooks by outcome", ["provider", "outcome"]);
@@ -142,7 +144,7 @@ export async function webhookRoutes(root: FastifyInstance, deps: WebhookDeps): P
         const toolCalls = provider === "vapi" ? vapiToolCalls(body) : undefined;
         if (toolCalls) {
           const call = obj(obj(body.message).call);
-          const { results } = await deps.voice.handleToolCalls({ workspaceId, provider, callId: str(obj(call.metadata).parley_call_id), providerCallId: str(call.id), toolCalls });
+          const { results } = await deps.voice.handleToolCalls({ workspaceId, provider, callId: str(obj(call.metadata).parley_call_id), providerCallId: str(call.id), leadId: "", toolCalls });
           return { results: results.map((r) => ({ toolCallId: r.toolCallId, result: r.resultJson })) };
         }
         return { received: true, duplicate: ack.duplicate };
@@ -170,6 +172,7 @@ export async function webhookRoutes(root: FastifyInstance, deps: WebhookDeps): P
         provider: "retell",
         callId: str(obj(call.metadata).parley_call_id),
         providerCallId: str(call.call_id),
+        leadId: "",
         toolCalls: [{ id: `${str(call.call_id)}:${name}`, name, argumentsJson: JSON.stringify(body.args ?? {}) }],
       });
       return JSON.parse(results[0]?.resultJson ?? "{}") as Json;
@@ -181,5 +184,6 @@ export async function webhookRoutes(root: FastifyInstance, deps: WebhookDeps): P
     app.post("/webhooks/vapi", { schema }, handle("vapi"));
     app.post("/webhooks/retell", { schema }, handle("retell"));
     app.post("/webhooks/bolna", { schema }, handle("bolna"));
+    whatsappWebhookRoutes(app, deps);
   });
 }

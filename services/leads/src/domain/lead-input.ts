@@ -16,6 +16,8 @@ export const LEAD_STATUSES = [
 export type LeadStatus = (typeof LEAD_STATUSES)[number];
 
 const MAX_JSON_BYTES = 16 * 1024;
+// Built once: a schema per call costs more than the check itself, and imports check every row.
+const emailSchema = z.email();
 
 /** Field-level checks shared by create and update; each failure names its snake_case field. */
 export class LeadFieldChecks {
@@ -30,7 +32,7 @@ export class LeadFieldChecks {
 
   email(value: string | undefined): string | undefined {
     const v = this.text("email", value, 320);
-    if (v !== undefined && !z.email().safeParse(v).success) this.errors.push({ path: "email", message: "not a valid email address" });
+    if (v !== undefined && !emailSchema.safeParse(v).success) this.errors.push({ path: "email", message: "not a valid email address" });
     return v?.toLowerCase();
   }
 

@@ -44,6 +44,8 @@ export interface ListLeadsQuery {
   status?: string;
   tag?: string;
   query?: string;
+  /** Only these leads. */
+  ids?: string[];
   limit: number;
   cursor?: string;
 }
@@ -152,7 +154,7 @@ export class LeadsDomain {
     const where: Prisma.LeadWhereInput = { workspaceId: q.workspaceId };
     if (q.status) where.status = q.status;
     if (q.tag) where.tags = { has: q.tag.trim().toLowerCase() };
-    if (afterId) where.id = { lt: afterId };
+    if (afterId || q.ids?.length) where.id = { ...(afterId ? { lt: afterId } : {}), ...(q.ids?.length ? { in: q.ids } : {}) };
     if (q.query?.trim()) {
       const text = q.query.trim();
       const digits = text.replace(/\D/g, "");

@@ -1,13 +1,20 @@
 import { z } from "zod";
 import { ValidationError } from "@parley/errors";
 
+// Building a formatter to ask takes about 0.1 ms, a lot for an import checking every row; valid
+// names are remembered (bounded: Intl also accepts every upper/lower-case spelling of a zone).
+const knownTimeZones = new Set<string>();
+const MAX_KNOWN_TIME_ZONES = 2000;
+
 export function isTimeZone(value: string): boolean {
+  if (knownTimeZones.has(value)) return true;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: value });
-    return true;
   } catch {
     return false;
   }
+  if (knownTimeZones.size < MAX_KNOWN_TIME_ZONES) knownTimeZones.add(value);
+  return true;
 }
 
 const timeZone = z.string().refine(isTimeZone, "not an IANA time zone (e.g. Europe/Madrid)");
@@ -62,6 +69,18 @@ export const settingsSchema = z
     max_concurrency: z.number().int().min(1).max(1000).default(5),
     auto_call_new_leads: z.boolean().default(false),
     auto_whatsapp_new_leads: z.boolean().default(false),
+    // After a call that did not reach the lead, a WhatsApp template (once per lead and template).
+    whatsapp_follow_up: z
+      .object({
+        template: z.object({ name: z.string().min(1).max(512), language: z.string().min(2).max(15) }).strict(),
+        on: z
+          .array(z.enum(["no_answer", "voicemail", "busy"]))
+          .min(1)
+          .default(["no_answer", "voicemail"]),
+      })
+      .strict()
+      .nullable()
+      .optional(),
   })
   .strict();
 

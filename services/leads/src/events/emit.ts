@@ -1,4 +1,4 @@
-import { emitEvent, type SqlTx } from "@parley/bus";
+import { emitEvent, emitEvents, type SqlTx } from "@parley/bus";
 import { events } from "@parley/proto";
 import type { Lead, Workspace } from "../generated/prisma/client.ts";
 import type { Settings } from "../domain/workspace-settings";
@@ -31,6 +31,32 @@ export function emitLeadCreated(tx: SqlTx, lead: Lead): Promise<string> {
   return emit(tx, "lead_created", lead.workspaceId, (eventId, occurredAt) =>
     events.LeadCreated.encode({ eventId, occurredAt, workspaceId: lead.workspaceId, lead: snapshot(lead) }).finish(),
   );
+}
+
+/** lead_created for many leads in one statement (an import's batch). */
+export function emitLeadsCreated(tx: SqlTx, leads: Lead[]): Promise<string[]> {
+  return emitEvents(
+    tx,
+    leads.map((lead) => ({
+      domain: "leads",
+      event: "lead_created",
+      workspaceId: lead.workspaceId,
+      encode: (eventId, occurredAt) => events.LeadCreated.encode({ eventId, occurredAt, workspaceId: lead.workspaceId, lead: snapshot(lead) }).finish(),
+    })),
+  );
+}
+
+export interface ImportBatch {
+  workspaceId: string;
+  importId: string;
+  campaignId: string;
+  leadIds: string[];
+  firstRow: number;
+  lastRow: number;
+}
+
+export function emitLeadsImported(tx: SqlTx, batch: ImportBatch): Promise<string> {
+  return emit(tx, "import_batch", batch.workspaceId, (eventId, occurredAt) => events.LeadsImported.encode({ eventId, occurredAt, ...batch }).finish());
 }
 
 export function emitLeadUpdated(tx: SqlTx, lead: Lead, changedFields: string[]): Promise<string> {

@@ -3,12 +3,15 @@ import { leadsV1 } from "@parley/proto";
 import { requireField } from "@parley/errors";
 import type { LeadsDomain } from "../domain/leads";
 import type { WorkspacesDomain } from "../domain/workspaces";
+import type { LeadImports } from "../imports/lead-imports";
+import { importRpcs } from "./import-rpcs";
 import { fromChannel, fromRole, pageLimit, toLead, toMember, toTimelineEntry, toWorkspace } from "./mappers";
 
 export const LEADS_SERVICE_NAME = "parley.leads.v1.LeadsService";
 
-export function leadsService(leads: LeadsDomain, workspaces: WorkspacesDomain): AsyncService<typeof leadsV1.LeadsServiceService> {
+export function leadsService(leads: LeadsDomain, workspaces: WorkspacesDomain, imports: LeadImports): AsyncService<typeof leadsV1.LeadsServiceService> {
   return {
+    ...importRpcs(imports),
     async createWorkspace(req) {
       const ws = await workspaces.create({ name: req.name, timezone: req.timezone, profile: req.profile, settings: req.settings });
       return { workspace: toWorkspace(ws) };
@@ -64,6 +67,7 @@ export function leadsService(leads: LeadsDomain, workspaces: WorkspacesDomain): 
         status: req.status,
         tag: req.tag,
         query: req.query,
+        ids: req.ids.length ? req.ids : undefined,
         limit: pageLimit(req.limit),
         cursor: req.cursor || undefined,
       });

@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
-import { CsvHeaderError, csvRows, headerKey, type CsvRow } from "./csv-rows";
+import { CsvFormatError, CsvHeaderError, csvRows, headerKey, type CsvRow } from "./csv-rows";
 
-const rowsOf = async (csv: string | Iterable<string>, options = {}) => {
+const rowsOf = async (csv: string | Iterable<string> | AsyncIterable<string>, options = {}) => {
   const out: CsvRow[] = [];
   for await (const row of csvRows(Readable.from(typeof csv === "string" ? [csv] : csv), options)) out.push(row);
   return out;
@@ -29,9 +29,52 @@ test("bad rows name the field and keep their line; a phone seen earlier in the f
   ]);
 });
 
-test("a file without a phone column, or with two columns for one field, is refused before any row", async () => {
-  await assert.rejects(rowsOf("name,email\nAda,a@example.com\n"), CsvHeaderError);
+test("a file without a phone column, or with two columns for one field, or with no line at all, is refused before any row", async () => {
+  await assert.rejects(rowsOf("name,email\nAda,a@example.com\n"), (err: unknown) => {
+    assert.ok(err instanceof CsvHeaderError);
+    assert.equal(err.errors[0]?.path, "file.header");
+    assert.match(err.errors[0]?.message ?? "", /found name, email/);
+    return true;
+  });
   await assert.rejects(rowsOf("phone,mobile\n+14155550123,+14155550124\n"), /two columns map to phone/);
+  await assert.rejects(rowsOf("\n\n"), /the CSV is empty/);
+  await assert.rejects(rowsOf("Tel,name\n+14155550123,Ada\n", { mapping: { "Phone Numbr": "phone" } }), (err: unknown) => {
+    assert.ok(err instanceof CsvHeaderError);
+    assert.equal(err.message, "the mapping names columns the CSV does not have");
+    assert.match(err.errors[0]?.message ?? "", /not in the header: Phone Numbr; found Tel, name/);
+    return true;
+  });
+});
+
+test("a line that breaks the CSV ends the file there, after every row before it", async () => {
+  const seen: number[] = [];
+  const lines = ["phone", "+14155550101", "+14155550102", '"+14155550103,x', "+14155550104"];
+  await assert.rejects(
+    (async () => {
+      for await (const row of csvRows(Readable.from([lines.join("\n")]))) seen.push(row.row);
+    })(),
+    (err: unknown) => err instanceof CsvFormatError && /^line 5: Quote Not Closed/.test(err.message),
+  );
+  assert.deepEqual(seen, [2, 3]);
+  assert.deepEqual(await rowsOf('phone,notes\n+14155550105,27" monitor\n'), [
+    { row: 2, lead: { phone: "+14155550105", name: undefined, businessName: undefined, email: undefined, timezone: undefined, metadata: { notes: '27" monitor' } } },
+  ]);
+});
+
+test("a character split between two chunks is read whole", async () => {
+  const bytes = Buffer.from("name,phone\nLucía,+14155550107\n");
+  const cut = bytes.indexOf(Buffer.from("í")) + 1;
+  const rows = [];
+  for await (const row of csvRows(Readable.from([bytes.subarray(0, cut), bytes.subarray(cut)]))) rows.push(row);
+  assert.equal("lead" in rows[0]! && rows[0].lead.name, "Lucía");
+});
+
+test("a source that fails fails the rows, instead of leaving them waiting", async () => {
+  async function* failing() {
+    yield "phone\n+14155550106\n";
+    throw new Error("chunk store unreachable");
+  }
+  await assert.rejects(rowsOf(failing()), /chunk store unreachable/);
 });
 
 test("streams a large file row by row: 20,000 rows arriving in small chunks, counted exactly", async () => {

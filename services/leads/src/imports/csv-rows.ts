@@ -1,12 +1,15 @@
 // Leads from a CSV file, one row at a time: the file is never held in memory. The header row maps
 // columns to lead fields (a few common spellings accepted); any other column goes to metadata.
-import type { Readable } from "node:stream";
-import { parse } from "csv-parse";
-import { DomainError, type FieldError } from "@parley/errors";
+import { pipeline, type Readable } from "node:stream";
+import { CsvError, parse, type Parser } from "csv-parse";
+import { ValidationError, type FieldError } from "@parley/errors";
 import { LeadFieldChecks } from "../domain/lead-input";
 import { normalisePhone } from "../domain/phone";
 
 export type LeadField = "name" | "business_name" | "phone" | "email" | "timezone";
+/** What a mapping may send a column to. */
+export const MAPPING_TARGETS = ["phone", "name", "email", "business_name", "timezone", "metadata"] as const;
+export type MappingTarget = (typeof MAPPING_TARGETS)[number];
 
 const ALIASES: Record<string, LeadField> = {
   name: "name",
@@ -48,18 +51,32 @@ export interface ImportedLead {
 /** One data row: its line in the file (the header is line 1), and the lead or what is wrong with it. */
 export type CsvRow = { row: number; lead: ImportedLead } | { row: number; errors: FieldError[] } | { row: number; duplicateOf: number };
 
-export class CsvHeaderError extends DomainError {
-  readonly kind = "invalid_argument";
+/** The header row cannot be used (no phone column, two columns for one field): no row can be read. */
+export class CsvHeaderError extends ValidationError {
+  constructor(message: string, hint: string) {
+    super(message, [{ path: "file.header", message: hint }]);
+  }
+}
+
+/** The file is not CSV from some line on (an unclosed quote…): the rows before it are still good. */
+export class CsvFormatError extends ValidationError {
+  constructor(line: number, reason: string) {
+    super(`line ${line}: ${reason}`, [{ path: "file", message: `line ${line}: ${reason}` }]);
+  }
 }
 
 export interface CsvRowsOptions {
   /** For national numbers without a +country code. */
   defaultCountry?: string;
   /** Header name → lead field or `metadata`, overriding the automatic match. */
-  mapping?: Record<string, LeadField | "metadata">;
+  mapping?: Record<string, MappingTarget>;
 }
 
 function columnsOf(headers: string[], mapping: CsvRowsOptions["mapping"] = {}): (LeadField | { metadata: string })[] {
+  const present = new Set(headers.map(headerKey));
+  const absent = Object.keys(mapping).filter((h) => !present.has(headerKey(h)));
+  // A mapped column that is not there is a typo, and it usually explains the errors that would follow.
+  if (absent.length) throw new CsvHeaderError("the mapping names columns the CSV does not have", `not in the header: ${absent.join(", ")}; found ${headers.join(", ")}`);
   const byKey = Object.fromEntries(Object.entries(mapping).map(([h, f]) => [headerKey(h), f]));
   const columns = headers.map((h) => {
     const key = headerKey(h);
@@ -67,9 +84,12 @@ function columnsOf(headers: string[], mapping: CsvRowsOptions["mapping"] = {}): 
     return field && field !== "metadata" ? field : { metadata: key || "column" };
   });
   const fields = columns.filter((c): c is LeadField => typeof c === "string");
-  if (!fields.includes("phone")) throw new CsvHeaderError("the CSV has no phone column", { headers, accepted: Object.keys(ALIASES).filter((k) => ALIASES[k] === "phone") });
+  if (!fields.includes("phone")) {
+    const accepted = Object.keys(ALIASES).filter((k) => ALIASES[k] === "phone");
+    throw new CsvHeaderError("the CSV has no phone column", `name the phone column ${accepted.join(", ")}, or map it (mapping[<header>]=phone); found ${headers.join(", ") || "no columns"}`);
+  }
   const repeated = fields.find((f, i) => fields.indexOf(f) !== i);
-  if (repeated) throw new CsvHeaderError(`two columns map to ${repeated}`, { field: repeated });
+  if (repeated) throw new CsvHeaderError(`two columns map to ${repeated}`, `map one of them to metadata (mapping[<header>]=metadata)`);
   return columns;
 }
 
@@ -78,10 +98,13 @@ function columnsOf(headers: string[], mapping: CsvRowsOptions["mapping"] = {}): 
  * Duplicates of existing leads are the caller's to find: it knows the workspace.
  */
 export async function* csvRows(input: Readable, options: CsvRowsOptions = {}): AsyncGenerator<CsvRow> {
-  const parser = input.pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, info: true }));
+  // relax_quotes: a stray quote inside an unquoted field (`27" monitor`) is data, not a broken file.
+  const parser = parse({ bom: true, skip_empty_lines: true, relax_column_count: true, relax_quotes: true, trim: true, info: true });
+  // pipeline, not pipe: a failing source fails the parse instead of leaving it waiting for bytes.
+  pipeline(input, parser, () => undefined);
   let columns: (LeadField | { metadata: string })[] | undefined;
   const firstLineOf = new Map<string, number>();
-  for await (const record of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+  for await (const record of recordsThenError<{ record: string[]; info: { lines: number } }>(parser)) {
     if (!columns) {
       columns = columnsOf(record.record, options.mapping);
       continue;
@@ -113,6 +136,7 @@ export async function* csvRows(input: Readable, options: CsvRowsOptions = {}): A
       timezone: checks.timezone(values.timezone),
       metadata,
     };
+    checks.json("metadata", metadata);
     if (checks.errors.length) {
       yield { row, errors: checks.errors };
       continue;
@@ -124,5 +148,50 @@ export async function* csvRows(input: Readable, options: CsvRowsOptions = {}): A
     }
     firstLineOf.set(phone, row);
     yield { row, lead };
+  }
+  if (!columns) throw new CsvHeaderError("the CSV is empty", "the first line must name the columns (phone, name, email…)");
+}
+
+const QUEUED_RECORDS = 1000;
+
+/**
+ * The parser's records in file order, then its error. A for-await over the stream would drop the
+ * records parsed but not yet read when a syntax error comes, and the rows before a break must count.
+ */
+async function* recordsThenError<T>(parser: Parser): AsyncGenerator<T> {
+  let queue: T[] = [];
+  let failure: unknown;
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  parser.on("data", (record: T) => {
+    queue.push(record);
+    if (queue.length >= QUEUED_RECORDS) parser.pause();
+    notify();
+  });
+  parser.on("error", (err) => {
+    failure = err instanceof CsvError ? new CsvFormatError(Number(err.lines ?? 0), err.message) : err;
+    notify();
+  });
+  parser.on("end", () => {
+    ended = true;
+    notify();
+  });
+  try {
+    for (;;) {
+      const ready = queue;
+      queue = [];
+      yield* ready;
+      if (failure) throw failure;
+      if (ended) return;
+      if (queue.length) continue;
+      parser.resume();
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    parser.destroy();
   }
 }

@@ -149,6 +149,8 @@ export class AssistantsDomain {
       const a = await this.lockLive(tx, workspaceId, assistantId);
       const live = await tx.call.count({ where: { workspaceId, assistantId, status: { not: "ended" } } });
       if (live) throw new PreconditionError(`assistant ${assistantId} is on ${live} live call(s); archive it when they end`, { live_calls: live });
+      const campaign = await tx.campaign.findFirst({ where: { workspaceId, assistantId, status: { in: ["draft", "running", "paused"] } } });
+      if (campaign) throw new PreconditionError(`campaign ${campaign.id} (${campaign.status}) dials with assistant ${assistantId}; cancel it or let it complete first`, { campaign_id: campaign.id });
       await tx.assistant.update({ where: { id: a.id }, data: { archivedAt: new Date(), isDefault: false, updatedAt: new Date() } });
     });
     return this.get(workspaceId, assistantId);

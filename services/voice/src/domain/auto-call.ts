@@ -11,7 +11,8 @@ const autoCalls = counter("parley_voice_auto_calls_total", "Calls placed (or not
  * `auto_call_new_leads`: a new lead is called at once. Placing goes through the same checks as a
  * manual call; a lead that may not be called now (opted out, outside calling hours) is skipped
  * with a log line, a full cap is retried with the consumer's back-off, and a redelivered
- * lead_created finds its call (trigger id) instead of dialing twice.
+ * lead_created finds its call (trigger id) instead of dialing twice. Leads from a CSV import are
+ * not called one by one.
  */
 export function autoCallConsumer(calls: CallsDomain, leads: LeadsClient, logger: Logger) {
   return {
@@ -21,7 +22,8 @@ export function autoCallConsumer(calls: CallsDomain, leads: LeadsClient, logger:
     async handler(event: InboundEvent): Promise<void> {
       const created = events.LeadCreated.decode(event.data);
       const lead = created.lead;
-      if (!lead) return;
+      // An imported list is called through a campaign (imports take ?campaign_id=), not all at once.
+      if (!lead || lead.source === "import") return;
       const { workspace } = await leads.getWorkspace({ workspaceId: created.workspaceId });
       if ((workspace?.settings as { auto_call_new_leads?: boolean } | undefined)?.auto_call_new_leads !== true) return;
       try {

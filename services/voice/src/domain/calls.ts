@@ -1,6 +1,6 @@
 import { emitEvent } from "@parley/bus";
 import { readOptOut } from "@parley/consent-projection";
-import { CapacityError, ConflictError, NotFoundError, PreconditionError, ValidationError } from "@parley/errors";
+import { CapacityError, ConflictError, DependencyUnavailableError, NotFoundError, PreconditionError, ValidationError } from "@parley/errors";
 import type { GrpcClient } from "@parley/grpc";
 import { decodeCursor, encodeCursor, newId } from "@parley/ids";
 import { events, leadsV1 } from "@parley/proto";
@@ -11,7 +11,9 @@ import type { AssistantsDomain, CallAssistant } from "../assistants/assistants";
 import { profileVariables } from "./profile-variables";
 import { changed, merge, type CallFacts } from "./call-state";
 import { isWithinWindow } from "./calling-hours";
-import { acquireSlot, releaseSlot } from "./slots";
+import { accountPool, holdsLeases, nextToken, poolKind, refused, releaseLeases, takeLeases, workspacePool } from "../dialer/leases";
+import type { CampaignAttempts } from "../dialer/attempts";
+import type { DialingWorkspace } from "../dialer/workspaces";
 
 type Tx = Prisma.TransactionClient;
 export type LeadsClient = GrpcClient<typeof leadsV1.LeadsServiceService>["call"];
@@ -34,6 +36,10 @@ export interface ProviderResolver {
 
 export interface CallsConfig {
   globalCap: number;
+  /** How long a slot is held without renewal (see dialer/lease-keeper.ts). */
+  leaseTtlMs: number;
+  /** How long a campaign's lead waits after the provider answered a dial with 429. */
+  capacityBackoffMs: number;
   /** The gateway's public base URL, where providers send webhooks. */
   publicUrl: string;
   now?: () => Date;
@@ -49,13 +55,36 @@ export interface PlaceCallInput {
   triggerId?: string;
 }
 
-export type UpdateSource = "api" | "webhook" | "poll";
+/** The lead has opted out: a precondition, told apart so a campaign can record it as the lead's outcome. */
+export class OptedOutError extends PreconditionError {}
 
-interface WorkspaceSettings {
-  calling_hours: { start: string; end: string };
-  days: string[];
-  max_concurrency: number;
+/** A campaign's claim on a lead, with its slots: see Dispatcher. */
+export interface ClaimedCall {
+  id: string;
+  workspaceId: string;
+  campaignId: string;
+  attempt: number;
+  token: bigint;
+  /** How many slots the claim holds (one per pool). */
+  leases: number;
+  lead: leadsV1.Lead;
+  workspace: leadsV1.Workspace;
+  resolved: ResolvedProvider;
+  assistant: CallAssistant;
 }
+
+interface DialPlan {
+  id: string;
+  workspaceId: string;
+  leadId: string;
+  lead: leadsV1.Lead;
+  workspace: leadsV1.Workspace;
+  resolved: ResolvedProvider;
+  assistant: CallAssistant;
+  variables: Record<string, string>;
+}
+
+export type UpdateSource = "api" | "webhook" | "poll";
 
 const facts = (c: Call): CallFacts => ({
   status: c.status as CallFacts["status"],
@@ -79,24 +108,33 @@ export class CallsDomain {
     private readonly providers: ProviderResolver,
     private readonly assistants: AssistantsDomain,
     private readonly config: CallsConfig,
+    private readonly attempts?: CampaignAttempts,
   ) {
     this.now = config.now ?? (() => new Date());
   }
 
-  async place(input: PlaceCallInput): Promise<Call> {
-    const { workspaceId, leadId } = input;
-    const [{ lead }, consent, projection, { workspace }] = await Promise.all([
+  /**
+   * The lead, if it may be called now as far as consent goes: leads is asked every time, and if it
+   * cannot answer the call is not placed (fail closed); this service's projection of the ledger is
+   * read too, so an opt-out that leads has not yet answered with still counts.
+   */
+  async consentedLead(workspaceId: string, leadId: string): Promise<leadsV1.Lead> {
+    const [{ lead }, consent, projection] = await Promise.all([
       this.leads.getLead({ workspaceId, leadId, timelineLimit: 0 }),
-      // Asked of leads every time: if it cannot answer, the call is not placed (fail closed).
       this.leads.checkConsent({ workspaceId, leadId, channel: leadsV1.Channel.CHANNEL_VOICE }),
       readOptOut(this.db, workspaceId, leadId),
-      this.leads.getWorkspace({ workspaceId }),
     ]);
     if (!consent.allowed || projection.optedOut) {
-      throw new PreconditionError("the lead has opted out of voice calls", { reason: consent.reason || projection.reason });
+      throw new OptedOutError("the lead has opted out of voice calls", { reason: consent.reason || projection.reason });
     }
-    const settings = workspace!.settings as unknown as WorkspaceSettings;
-    const timezone = lead!.timezone || workspace!.timezone;
+    return lead!;
+  }
+
+  async place(input: PlaceCallInput): Promise<Call> {
+    const { workspaceId, leadId } = input;
+    const [lead, { workspace }] = await Promise.all([this.consentedLead(workspaceId, leadId), this.leads.getWorkspace({ workspaceId })]);
+    const { settings } = workspace as DialingWorkspace;
+    const timezone = lead.timezone || workspace!.timezone;
     const window = { timezone, start: settings.calling_hours.start, end: settings.calling_hours.end, days: settings.days };
     if (!isWithinWindow(this.now(), window)) {
       throw new PreconditionError(`outside calling hours: ${window.start}–${window.end} ${timezone} on ${window.days.join(", ")}`, { calling_hours: window });
@@ -114,40 +152,95 @@ export class CallsDomain {
       if (input.triggerId && (await tx.call.findUnique({ where: { triggerId: input.triggerId } }))) {
         throw new ConflictError("this trigger already placed its call", { trigger_id: input.triggerId });
       }
-      await tx.call.create({
-        data: {
-          id,
-          workspaceId,
-          leadId,
-          assistantId: assistant.assistantId,
-          providerAssistantId: assistant.providerAssistantId,
-          assistantVersion: assistant.version ?? null,
-          provider: resolved.kind,
-          status: "queued",
-          toNumber: lead!.phone,
-          triggerId: input.triggerId ?? null,
-        },
-      });
-      const slot = await acquireSlot(tx, resolved.account, id, workspaceId, { global: this.config.globalCap, workspace: settings.max_concurrency });
+      const token = await nextToken(tx);
+      await this.insertCall(tx, { id, workspaceId, leadId, to: lead.phone, resolved, assistant, token, triggerId: input.triggerId });
+      const pools = [
+        { pool: accountPool(resolved.account), cap: this.config.globalCap },
+        { pool: workspacePool(workspaceId), cap: settings.max_concurrency },
+      ];
+      const taken = await takeLeases(tx, id, token, pools, this.now(), this.config.leaseTtlMs);
       // Thrown inside the transaction: no call row, no slot.
-      if (!slot.acquired) throw new CapacityError(`all ${slot.live} call slots are in use; try again when a call ends`, { live_calls: slot.live });
-      await this.event(tx, id, "queued", "queued", "api", { provider: resolved.kind });
+      if (refused(taken)) throw new CapacityError(`every call slot of the ${poolKind(taken.full)} is in use; try again when a call ends`, { pool: poolKind(taken.full) });
     });
+    return this.dial({ id, workspaceId, leadId, lead, workspace: workspace!, resolved, assistant, variables: input.variables });
+  }
 
+  /**
+   * A campaign's call, its slots already taken by the dispatcher under `token`. The slots are
+   * checked to be still held (fencing: a lease that ran out may have gone to another call) in the
+   * transaction that records the call; null when they are not, and nothing was dialed.
+   */
+  async placeClaimed(claim: ClaimedCall): Promise<Call | null> {
+    const { id, workspaceId, lead } = claim;
+    const held = await this.db.$transaction(async (tx) => {
+      if (!(await holdsLeases(tx, id, claim.token, claim.leases, this.now()))) return false;
+      // A claim that took long to get here (a slow consent check) may have been handed back to the
+      // queue by the lease keeper and taken by another replica: only the claim's holder dials.
+      // Touching it also keeps the keeper from handing it back while this call is recorded.
+      const still = await tx.$executeRawUnsafe(`update campaign_leads set claimed_at = $2 where call_id = $1 and state = 'calling'`, id, this.now());
+      if (still === 0) return false;
+      await this.insertCall(tx, { id, workspaceId, leadId: lead.id, to: lead.phone, resolved: claim.resolved, assistant: claim.assistant, token: claim.token, campaignId: claim.campaignId, attempt: claim.attempt });
+      return true;
+    });
+    if (!held) return null;
+    return this.dial({ id, workspaceId, leadId: lead.id, lead, workspace: claim.workspace, resolved: claim.resolved, assistant: claim.assistant, variables: {} });
+  }
+
+  private async insertCall(tx: Tx, c: { id: string; workspaceId: string; leadId: string; to: string; resolved: ResolvedProvider; assistant: CallAssistant; token: bigint; triggerId?: string; campaignId?: string; attempt?: number }): Promise<void> {
+    await tx.call.create({
+      data: {
+        id: c.id,
+        workspaceId: c.workspaceId,
+        leadId: c.leadId,
+        campaignId: c.campaignId ?? null,
+        attempt: c.attempt ?? null,
+        assistantId: c.assistant.assistantId,
+        providerAssistantId: c.assistant.providerAssistantId,
+        assistantVersion: c.assistant.version ?? null,
+        provider: c.resolved.kind,
+        status: "queued",
+        toNumber: c.to,
+        triggerId: c.triggerId ?? null,
+        leaseToken: c.token,
+      },
+    });
+    await this.event(tx, c.id, "queued", "queued", "api", { provider: c.resolved.kind });
+  }
+
+  /**
+   * Dials a recorded call that holds its slots. A refusal ends the call and frees its slots (a
+   * 429 is the provider's capacity, not the lead's failure: a campaign requeues the lead). No
+   * answer at all leaves the dial in doubt: the call keeps its slots until the provider's webhook
+   * names it or the reconciler gives up on it.
+   */
+  private async dial(plan: DialPlan): Promise<Call> {
+    const { id, workspaceId, leadId, lead, workspace, resolved, assistant } = plan;
     let providerCallId: string;
     try {
       ({ providerCallId } = await resolved.provider.dial({
-        to: lead!.phone,
+        to: lead.phone,
         assistantId: assistant.providerAssistantId,
-        variables: { ...profileVariables(workspace!), name: lead!.name, business_name: lead!.businessName, ...input.variables },
+        variables: { ...profileVariables(workspace), name: lead.name, business_name: lead.businessName, ...plan.variables },
         metadata: { parley_call_id: id, parley_workspace_id: workspaceId, parley_lead_id: leadId },
         webhook: webhookEndpoint(this.config.publicUrl, resolved.kind, workspaceId, resolved.webhookSecret),
       }));
     } catch (err) {
+      const message = (err as Error).message.slice(0, 1000);
+      if (err instanceof DependencyUnavailableError) {
+        await this.db.$transaction((tx) => this.event(tx, id, "dial_in_doubt", "queued", "api", { error: message }));
+        throw err;
+      }
+      const atCapacity = err instanceof CapacityError;
       await this.db.$transaction(async (tx) => {
-        await tx.call.update({ where: { id }, data: { status: "ended", endedReason: "failed", error: (err as Error).message.slice(0, 1000), endedAt: this.now(), lastEventAt: this.now(), updatedAt: this.now() } });
-        await releaseSlot(tx, id);
-        await this.event(tx, id, "dial_failed", "ended", "api", { error: (err as Error).message.slice(0, 1000) });
+        const now = this.now();
+        const call = await tx.call.update({
+          where: { id },
+          data: { status: "ended", endedReason: atCapacity ? "canceled" : "failed", providerReason: atCapacity ? "provider_at_capacity" : null, error: message, endedAt: now, lastEventAt: now, updatedAt: now },
+        });
+        await releaseLeases(tx, id, call.leaseToken, now);
+        await this.event(tx, id, "dial_failed", "ended", "api", { error: message });
+        if (atCapacity) await this.attempts?.requeue(tx, call, this.config.capacityBackoffMs);
+        else await this.attempts?.finish(tx, call);
       });
       throw err;
     }
@@ -158,7 +251,8 @@ export class CallsDomain {
         domain: "voice",
         event: "call_started",
         workspaceId,
-        encode: (eventId, occurredAt) => events.CallStarted.encode({ eventId, occurredAt, workspaceId, callId: id, leadId, provider: resolved.kind, providerCallId, campaignId: "", direction: "outbound" }).finish(),
+        encode: (eventId, occurredAt) =>
+          events.CallStarted.encode({ eventId, occurredAt, workspaceId, callId: id, leadId, provider: resolved.kind, providerCallId, campaignId: call.campaignId ?? "", direction: "outbound" }).finish(),
       });
       return call;
     });
@@ -248,7 +342,8 @@ export class CallsDomain {
       },
     });
     if (endedNow) {
-      await releaseSlot(tx, callId);
+      await releaseLeases(tx, callId, after.leaseToken, now);
+      await this.attempts?.finish(tx, after);
       await emitEvent(tx, {
         domain: "voice",
         event: "call_ended",

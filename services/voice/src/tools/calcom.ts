@@ -67,7 +67,7 @@ export class CalcomCalendar implements Calendar {
           eventTypeId: this.credentials.eventTypeId,
           lengthInMinutes: Math.round((request.end.getTime() - request.start.getTime()) / 60_000),
           attendee: { name: request.attendee.name || "Lead", email: request.attendee.email || placeholderEmail(request.leadId), timeZone: request.attendee.timezone, phoneNumber: request.attendee.phone },
-          metadata: { parley_call_id: request.callId, parley_lead_id: request.leadId },
+          metadata: { parley_call_id: request.callId ?? "", parley_lead_id: request.leadId },
           ...(request.notes ? { bookingFieldsResponses: { notes: request.notes } } : {}),
         },
         // A retried booking could book twice.

@@ -16,7 +16,8 @@ export interface Hours {
 export interface BookingRequest {
   workspaceId: string;
   leadId: string;
-  callId: string;
+  /** Absent when booked from a WhatsApp conversation. */
+  callId?: string;
   start: Date;
   end: Date;
   notes?: string;
@@ -40,13 +41,13 @@ const DAY_MS = 86_400_000;
 export async function recordAppointment(tx: Prisma.TransactionClient, request: BookingRequest, calendar: Calendar["kind"], externalId?: string): Promise<Appointment> {
   const { workspaceId, leadId, callId, start, end } = request;
   const appointment = await tx.appointment.create({
-    data: { id: newId("apt"), workspaceId, leadId, callId, startsAt: start, endsAt: end, notes: request.notes ?? null, calendar, externalId: externalId ?? null },
+    data: { id: newId("apt"), workspaceId, leadId, callId: callId ?? null, startsAt: start, endsAt: end, notes: request.notes ?? null, calendar, externalId: externalId ?? null },
   });
   await emitEvent(tx, {
     domain: "voice",
     event: "appointment_booked",
     workspaceId,
-    encode: (eventId, occurredAt) => events.AppointmentBooked.encode({ eventId, occurredAt, workspaceId, appointmentId: appointment.id, leadId, callId, startsAt: start, endsAt: end }).finish(),
+    encode: (eventId, occurredAt) => events.AppointmentBooked.encode({ eventId, occurredAt, workspaceId, appointmentId: appointment.id, leadId, callId: callId ?? "", startsAt: start, endsAt: end }).finish(),
   });
   return appointment;
 }

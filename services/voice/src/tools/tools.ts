@@ -21,6 +21,9 @@ const availabilityArgs = z.object({ from: z.string().optional(), count: z.number
 const qualificationArgs = z.object({ answers: z.record(z.string(), z.unknown()) }).or(z.record(z.string(), z.unknown()).transform((answers) => ({ answers })));
 const optOutArgs = z.object({ reason: z.string().max(500).optional() });
 
+/** Whom the tools act for: a call, or (from a WhatsApp conversation) a lead with no call. */
+type Subject = { workspaceId: string; leadId: string; call?: Call };
+
 export class CallTools {
   constructor(
     private readonly db: PrismaClient,
@@ -31,15 +34,15 @@ export class CallTools {
   ) {}
 
   async handle(req: voiceV1.HandleToolCallsRequest): Promise<voiceV1.HandleToolCallsResponse> {
-    const call = await this.findCall(req);
+    const subject = await this.subjectOf(req);
     const results: voiceV1.ToolResult[] = [];
     for (const tc of req.toolCalls) {
       let result: Result;
       try {
         const args: unknown = tc.argumentsJson ? JSON.parse(tc.argumentsJson) : {};
-        result = call ? await this.run(tc.name, args, call) : { ok: false, error: "This call is not known to Parley." };
+        result = subject ? await this.run(tc.name, args, subject) : { ok: false, error: "This call is not known to Parley." };
       } catch (err) {
-        this.logger.warn({ err, tool: tc.name, call_id: call?.id }, "tool call failed");
+        this.logger.warn({ err, tool: tc.name, call_id: subject?.call?.id, lead_id: subject?.leadId }, "tool call failed");
         result = { ok: false, error: err instanceof SyntaxError ? "The arguments were not valid JSON." : "The tool is unavailable right now." };
       }
       toolCalls.inc({ tool: tc.name, outcome: result.ok === false ? "refused" : "ok" });
@@ -48,21 +51,24 @@ export class CallTools {
     return { results };
   }
 
-  private findCall(req: voiceV1.HandleToolCallsRequest): Promise<Call | null> {
-    if (req.callId) return this.db.call.findFirst({ where: { id: req.callId, workspaceId: req.workspaceId } });
-    return this.db.call.findFirst({ where: { provider: req.provider, providerCallId: req.providerCallId, workspaceId: req.workspaceId } });
+  private async subjectOf(req: voiceV1.HandleToolCallsRequest): Promise<Subject | undefined> {
+    if (!req.callId && !req.providerCallId && req.leadId) return { workspaceId: req.workspaceId, leadId: req.leadId };
+    const call = req.callId
+      ? await this.db.call.findFirst({ where: { id: req.callId, workspaceId: req.workspaceId } })
+      : await this.db.call.findFirst({ where: { provider: req.provider, providerCallId: req.providerCallId, workspaceId: req.workspaceId } });
+    return call ? { workspaceId: call.workspaceId, leadId: call.leadId, call } : undefined;
   }
 
-  private run(name: string, args: unknown, call: Call): Promise<Result> {
+  private run(name: string, args: unknown, subject: Subject): Promise<Result> {
     switch (name) {
       case "check_availability":
-        return this.checkAvailability(args, call);
+        return this.checkAvailability(args, subject);
       case "book_appointment":
-        return this.book(args, call);
+        return this.book(args, subject);
       case "record_qualification":
-        return this.recordQualification(args, call);
+        return subject.call ? this.recordQualification(args, subject.call) : Promise.resolve({ ok: false, error: "Qualification is recorded on a call; this is not one." });
       case "opt_out":
-        return this.optOut(args, call);
+        return this.optOut(args, subject);
       default:
         return Promise.resolve({ ok: false, error: `Unknown tool ${name}.` });
     }
@@ -79,30 +85,30 @@ export class CallTools {
     return { timezone: workspace!.timezone, start: settings.calling_hours.start, end: settings.calling_hours.end, days: settings.days };
   }
 
-  private async checkAvailability(args: unknown, call: Call): Promise<Result> {
+  private async checkAvailability(args: unknown, subject: Subject): Promise<Result> {
     const parsed = availabilityArgs.safeParse(args);
     if (!parsed.success) return this.invalid(parsed.error);
     const from = parsed.data.from && !Number.isNaN(Date.parse(parsed.data.from)) ? new Date(Math.max(Date.parse(parsed.data.from), this.now().getTime())) : this.now();
-    const [hours, calendar] = await Promise.all([this.hours(call.workspaceId), this.calendars.forWorkspace(call.workspaceId)]);
-    const slots = await calendar.freeSlots(call.workspaceId, hours, from, parsed.data.count, SLOT_MINUTES);
+    const [hours, calendar] = await Promise.all([this.hours(subject.workspaceId), this.calendars.forWorkspace(subject.workspaceId)]);
+    const slots = await calendar.freeSlots(subject.workspaceId, hours, from, parsed.data.count, SLOT_MINUTES);
     return { ok: true, slots, timezone: hours.timezone, duration_minutes: SLOT_MINUTES };
   }
 
-  private async book(args: unknown, call: Call): Promise<Result> {
+  private async book(args: unknown, subject: Subject): Promise<Result> {
     const parsed = bookArgs.safeParse(args);
     if (!parsed.success) return this.invalid(parsed.error);
     const start = new Date(parsed.data.start);
     const minutes = parsed.data.duration_minutes;
     if (start <= this.now()) return { ok: false, error: "That time has passed; offer a time in the future." };
     const [hours, calendar, { lead }] = await Promise.all([
-      this.hours(call.workspaceId),
-      this.calendars.forWorkspace(call.workspaceId),
-      this.leads.getLead({ workspaceId: call.workspaceId, leadId: call.leadId, timelineLimit: 0 }),
+      this.hours(subject.workspaceId),
+      this.calendars.forWorkspace(subject.workspaceId),
+      this.leads.getLead({ workspaceId: subject.workspaceId, leadId: subject.leadId, timelineLimit: 0 }),
     ]);
     const outcome = await calendar.book({
-      workspaceId: call.workspaceId,
-      leadId: call.leadId,
-      callId: call.id,
+      workspaceId: subject.workspaceId,
+      leadId: subject.leadId,
+      callId: subject.call?.id,
       start,
       end: new Date(start.getTime() + minutes * 60_000),
       notes: parsed.data.notes,
@@ -110,7 +116,7 @@ export class CallTools {
       attendee: { name: lead!.name, email: lead!.email || undefined, phone: lead!.phone, timezone: lead!.timezone || hours.timezone },
     });
     if (outcome.booked) return { ok: true, appointment_id: outcome.appointment.id, start: outcome.appointment.startsAt.toISOString(), end: outcome.appointment.endsAt.toISOString() };
-    const alternatives = await calendar.freeSlots(call.workspaceId, hours, start, 3, minutes);
+    const alternatives = await calendar.freeSlots(subject.workspaceId, hours, start, 3, minutes);
     return { ok: false, error: outcome.reason === "outside_hours" ? "That time is outside business hours." : "That time is already booked.", alternatives };
   }
 
@@ -123,15 +129,15 @@ export class CallTools {
   }
 
   /** The callee asked not to be contacted: the ledger is written for every channel. */
-  private async optOut(args: unknown, call: Call): Promise<Result> {
+  private async optOut(args: unknown, subject: Subject): Promise<Result> {
     const parsed = optOutArgs.safeParse(args);
     if (!parsed.success) return this.invalid(parsed.error);
     await this.leads.recordOptOut({
-      workspaceId: call.workspaceId,
-      leadId: call.leadId,
+      workspaceId: subject.workspaceId,
+      leadId: subject.leadId,
       channels: [leadsV1.Channel.CHANNEL_VOICE, leadsV1.Channel.CHANNEL_WHATSAPP],
-      reason: parsed.data.reason ?? "asked during a call",
-      source: `call:${call.id}`,
+      reason: parsed.data.reason ?? (subject.call ? "asked during a call" : "asked in a conversation"),
+      source: subject.call ? `call:${subject.call.id}` : `lead:${subject.leadId}`,
     });
     return { ok: true, message: "Opted out of calls and messages." };
   }

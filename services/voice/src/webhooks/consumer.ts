@@ -6,13 +6,16 @@ import { normalizeWebhook } from "./normalize";
 /**
  * Applies provider webhooks from the WEBHOOKS stream: each one logged in webhook_logs and applied
  * to its call in the same transaction as the consumer's inbox row, so a re-delivery changes
- * nothing, and CallsDomain's forward-only merge makes the order irrelevant.
+ * nothing, and CallsDomain's forward-only merge makes the order irrelevant (so they are applied
+ * several at a time).
  */
-export function webhookConsumer(calls: CallsDomain) {
+export function webhookConsumer(calls: CallsDomain, concurrency: number) {
   return {
     durable: "voice-webhooks",
     domain: "webhooks" as const,
     events: ["vapi", "bolna", "retell"],
+    // Safe in parallel: each update locks its call row and merges forward-only.
+    concurrency,
     async handler(event: InboundEvent, sqlTx: SqlTx): Promise<void> {
       // runService's transactions are Prisma interactive transactions.
       const tx = sqlTx as unknown as Prisma.TransactionClient;

@@ -10,6 +10,8 @@ export interface OpenAiRequestRecord {
   kind: OpenAiRequestKind;
   outcome: OpenAiOutcome;
   schema_name?: string;
+  /** What the model was given (role and text), so tests can see the prompt and the history. */
+  messages?: { role: string; text: string }[];
 }
 
 /**

@@ -4,7 +4,7 @@ import { authorised, obj, str } from "../voice/wire";
 import { replyTo } from "./answers";
 import { chatCompletion, MALFORMED_CONTENT, openAiId, REFUSAL } from "./completions";
 import type { OpenAiLog, OpenAiOutcome } from "./log";
-import { chatRequest, requestKind, schemaName } from "./request";
+import { chatRequest, requestKind, schemaName, type ChatMessage } from "./request";
 
 const PREFIX = "/openai/v1";
 const MODELS = ["gpt-4o-mini", "gpt-4o"];
@@ -62,8 +62,15 @@ export function registerOpenAiRoutes(app: FastifyInstance, log: OpenAiLog, setti
       openai.post("/chat/completions", async (request, reply) => {
         const at = new Date();
         const name = schemaName(request.body);
-        const note = (outcome: OpenAiOutcome) =>
-          log.record({ at: at.toISOString(), model: str(obj(request.body).model) || null, kind: requestKind(request.body), outcome, ...(name === undefined ? {} : { schema_name: name }) });
+        const note = (outcome: OpenAiOutcome, messages?: readonly ChatMessage[]) =>
+          log.record({
+            at: at.toISOString(),
+            model: str(obj(request.body).model) || null,
+            kind: requestKind(request.body),
+            outcome,
+            ...(name === undefined ? {} : { schema_name: name }),
+            ...(messages ? { messages: messages.map(({ role, text }) => ({ role, text })) } : {}),
+          });
 
         if (!authorised(request, reply, NO_KEY)) {
           note("401");
@@ -77,7 +84,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, log: OpenAiLog, setti
         }
         // Checked before the latency, so failures are handed out in arrival order.
         const failure = settings().fail_next.shift();
-        note(failure === 429 ? "429" : failure === 500 ? "500" : (failure ?? "ok"));
+        note(failure === 429 ? "429" : failure === 500 ? "500" : (failure ?? "ok"), parsed.value.messages);
         await log.wait(settings().latency_ms);
         switch (failure) {
           case 429:

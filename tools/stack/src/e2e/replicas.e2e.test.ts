@@ -14,7 +14,7 @@ test("two leads replicas started at once on an empty database both come up; migr
   await db.connect();
   try {
     const { rows } = await db.query<{ id: string }>("select id from schema_migrations order by id");
-    assert.deepEqual(rows.map((r) => r.id), ["bus/20261123000000_bus", "leads/20261123000000_init"]);
+    assert.deepEqual(rows.map((r) => r.id), ["bus/20261123000000_bus", "leads/20261123000000_init", "leads/20261124000000_imports"]);
   } finally {
     await db.end();
   }

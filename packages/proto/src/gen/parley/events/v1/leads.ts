@@ -24,7 +24,10 @@ export interface LeadSnapshot {
   timezone: string;
   status: string;
   tags: string[];
-  metadata?: { [key: string]: any } | undefined;
+  metadata?:
+    | { [key: string]: any }
+    | undefined;
+  /** api, form, csv, whatsapp, voice; import for leads created by a CSV import (no one-by-one reaction wanted). */
   source: string;
   optedOutVoice: boolean;
   optedOutWhatsapp: boolean;
@@ -77,6 +80,23 @@ export interface WorkspaceChanged {
   timezone: string;
   retentionDays: number;
   created: boolean;
+}
+
+/**
+ * Subject leads.import_batch.<workspace_id>: one per applied batch of an import that names a
+ * campaign, so the campaign can enqueue the leads while the rest of the file is still applied.
+ */
+export interface LeadsImported {
+  eventId: string;
+  occurredAt?: Date | undefined;
+  workspaceId: string;
+  importId: string;
+  campaignId: string;
+  /** Leads the batch created and existing leads the file named again, each once. */
+  leadIds: string[];
+  /** The batch's lines in the file, first and last. */
+  firstRow: number;
+  lastRow: number;
 }
 
 function createBaseLeadSnapshot(): LeadSnapshot {
@@ -1180,6 +1200,228 @@ export const WorkspaceChanged: MessageFns<WorkspaceChanged> = {
     message.timezone = object.timezone ?? "";
     message.retentionDays = object.retentionDays ?? 0;
     message.created = object.created ?? false;
+    return message;
+  },
+};
+
+function createBaseLeadsImported(): LeadsImported {
+  return {
+    eventId: "",
+    occurredAt: undefined,
+    workspaceId: "",
+    importId: "",
+    campaignId: "",
+    leadIds: [],
+    firstRow: 0,
+    lastRow: 0,
+  };
+}
+
+export const LeadsImported: MessageFns<LeadsImported> = {
+  encode(message: LeadsImported, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(18).fork()).join();
+    }
+    if (message.workspaceId !== "") {
+      writer.uint32(26).string(message.workspaceId);
+    }
+    if (message.importId !== "") {
+      writer.uint32(34).string(message.importId);
+    }
+    if (message.campaignId !== "") {
+      writer.uint32(42).string(message.campaignId);
+    }
+    for (const v of message.leadIds) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.firstRow !== 0) {
+      writer.uint32(56).int32(message.firstRow);
+    }
+    if (message.lastRow !== 0) {
+      writer.uint32(64).int32(message.lastRow);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LeadsImported {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLeadsImported();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.importId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.campaignId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.leadIds.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.firstRow = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.lastRow = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LeadsImported {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      occurredAt: isSet(object.occurredAt)
+        ? fromJsonTimestamp(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? fromJsonTimestamp(object.occurred_at)
+        : undefined,
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      importId: isSet(object.importId)
+        ? globalThis.String(object.importId)
+        : isSet(object.import_id)
+        ? globalThis.String(object.import_id)
+        : "",
+      campaignId: isSet(object.campaignId)
+        ? globalThis.String(object.campaignId)
+        : isSet(object.campaign_id)
+        ? globalThis.String(object.campaign_id)
+        : "",
+      leadIds: globalThis.Array.isArray(object?.leadIds)
+        ? object.leadIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.lead_ids)
+        ? object.lead_ids.map((e: any) => globalThis.String(e))
+        : [],
+      firstRow: isSet(object.firstRow)
+        ? globalThis.Number(object.firstRow)
+        : isSet(object.first_row)
+        ? globalThis.Number(object.first_row)
+        : 0,
+      lastRow: isSet(object.lastRow)
+        ? globalThis.Number(object.lastRow)
+        : isSet(object.last_row)
+        ? globalThis.Number(object.last_row)
+        : 0,
+    };
+  },
+
+  toJSON(message: LeadsImported): unknown {
+    const obj: any = {};
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = message.occurredAt.toISOString();
+    }
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.importId !== "") {
+      obj.importId = message.importId;
+    }
+    if (message.campaignId !== "") {
+      obj.campaignId = message.campaignId;
+    }
+    if (message.leadIds?.length) {
+      obj.leadIds = message.leadIds;
+    }
+    if (message.firstRow !== 0) {
+      obj.firstRow = Math.round(message.firstRow);
+    }
+    if (message.lastRow !== 0) {
+      obj.lastRow = Math.round(message.lastRow);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LeadsImported>): LeadsImported {
+    return LeadsImported.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LeadsImported>): LeadsImported {
+    const message = createBaseLeadsImported();
+    message.eventId = object.eventId ?? "";
+    message.occurredAt = object.occurredAt ?? undefined;
+    message.workspaceId = object.workspaceId ?? "";
+    message.importId = object.importId ?? "";
+    message.campaignId = object.campaignId ?? "";
+    message.leadIds = object.leadIds?.map((e) => e) || [];
+    message.firstRow = object.firstRow ?? 0;
+    message.lastRow = object.lastRow ?? 0;
     return message;
   },
 };

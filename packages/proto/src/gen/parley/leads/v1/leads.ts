@@ -218,7 +218,7 @@ export interface Lead {
   updatedAt?:
     | Date
     | undefined;
-  /** Where the lead came from: api, form, csv, whatsapp. */
+  /** Where the lead came from: api, form, csv, whatsapp, voice, or import (POST /v1/leads/imports). */
   source: string;
 }
 
@@ -264,6 +264,8 @@ export interface ListLeadsRequest {
   query?: string | undefined;
   limit: number;
   cursor: string;
+  /** Only these leads (at most 200 at once): a batch read by id, e.g. to queue them into a campaign. */
+  ids: string[];
 }
 
 export interface ListLeadsResponse {
@@ -347,6 +349,122 @@ export interface CheckConsentRequest {
 export interface CheckConsentResponse {
   allowed: boolean;
   reason: string;
+}
+
+export interface ImportCounts {
+  /** Data rows read so far (the header excluded); rows = created + duplicates + invalid. */
+  rows: number;
+  created: number;
+  duplicates: number;
+  invalid: number;
+}
+
+export interface ImportFieldError {
+  /** The line in the file (the header is line 1). */
+  row: number;
+  field: string;
+  message: string;
+}
+
+export interface LeadImport {
+  id: string;
+  workspaceId: string;
+  /** queued, running, completed, failed. */
+  status: string;
+  counts?:
+    | ImportCounts
+    | undefined;
+  /** The field errors of the first 100 invalid rows; ListImportRejections has every rejected row. */
+  errors: ImportFieldError[];
+  /** Empty when the import enqueues into no campaign. */
+  campaignId: string;
+  createdAt?: Date | undefined;
+  completedAt?:
+    | Date
+    | undefined;
+  /** Why a failed import failed. */
+  error: string;
+}
+
+export interface StartImportRequest {
+  workspaceId: string;
+  /** Carried on every leads.import_batch event; not checked here (campaigns belong to voice). */
+  campaignId: string;
+  /** ISO 3166-1 alpha-2, for national numbers; the workspace's default_country when empty. */
+  defaultCountry: string;
+  /** CSV header → lead field (phone, name, email, business_name, timezone) or "metadata". */
+  mapping: { [key: string]: string };
+}
+
+export interface StartImportRequest_MappingEntry {
+  key: string;
+  value: string;
+}
+
+export interface StartImportResponse {
+  importId: string;
+}
+
+export interface AppendImportChunkRequest {
+  workspaceId: string;
+  importId: string;
+  /** 0, 1, 2…; a chunk sent twice under one seq is stored once, so a retry is safe. */
+  seq: number;
+  data: Buffer;
+}
+
+export interface AppendImportChunkResponse {
+}
+
+export interface FinishImportRequest {
+  workspaceId: string;
+  importId: string;
+  totalChunks: number;
+}
+
+export interface FinishImportResponse {
+  import?: LeadImport | undefined;
+}
+
+/** Drops an upload that will not be finished (the client went away, the file is too large). */
+export interface AbortImportRequest {
+  workspaceId: string;
+  importId: string;
+}
+
+export interface AbortImportResponse {
+}
+
+export interface GetImportRequest {
+  workspaceId: string;
+  importId: string;
+}
+
+export interface GetImportResponse {
+  import?: LeadImport | undefined;
+}
+
+export interface ImportRejection {
+  row: number;
+  /** invalid, duplicate. */
+  kind: string;
+  errors: ImportFieldError[];
+  /** A duplicate of an earlier line of the file… */
+  duplicateOfRow: number;
+  /** …or of a lead that already existed. */
+  duplicateOfLeadId: string;
+}
+
+export interface ListImportRejectionsRequest {
+  workspaceId: string;
+  importId: string;
+  limit: number;
+  cursor: string;
+}
+
+export interface ListImportRejectionsResponse {
+  rejections: ImportRejection[];
+  nextCursor: string;
 }
 
 function createBaseWorkspace(): Workspace {
@@ -2479,7 +2597,7 @@ export const GetLeadResponse: MessageFns<GetLeadResponse> = {
 };
 
 function createBaseListLeadsRequest(): ListLeadsRequest {
-  return { workspaceId: "", status: undefined, tag: undefined, query: undefined, limit: 0, cursor: "" };
+  return { workspaceId: "", status: undefined, tag: undefined, query: undefined, limit: 0, cursor: "", ids: [] };
 }
 
 export const ListLeadsRequest: MessageFns<ListLeadsRequest> = {
@@ -2501,6 +2619,9 @@ export const ListLeadsRequest: MessageFns<ListLeadsRequest> = {
     }
     if (message.cursor !== "") {
       writer.uint32(50).string(message.cursor);
+    }
+    for (const v of message.ids) {
+      writer.uint32(58).string(v!);
     }
     return writer;
   },
@@ -2566,6 +2687,14 @@ export const ListLeadsRequest: MessageFns<ListLeadsRequest> = {
             message.cursor = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.ids.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2590,6 +2719,7 @@ export const ListLeadsRequest: MessageFns<ListLeadsRequest> = {
       query: isSet(object.query) ? globalThis.String(object.query) : undefined,
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
       cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+      ids: globalThis.Array.isArray(object?.ids) ? object.ids.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -2613,6 +2743,9 @@ export const ListLeadsRequest: MessageFns<ListLeadsRequest> = {
     if (message.cursor !== "") {
       obj.cursor = message.cursor;
     }
+    if (message.ids?.length) {
+      obj.ids = message.ids;
+    }
     return obj;
   },
 
@@ -2627,6 +2760,7 @@ export const ListLeadsRequest: MessageFns<ListLeadsRequest> = {
     message.query = object.query ?? undefined;
     message.limit = object.limit ?? 0;
     message.cursor = object.cursor ?? "";
+    message.ids = object.ids?.map((e) => e) || [];
     return message;
   },
 };
@@ -4002,6 +4136,1793 @@ export const CheckConsentResponse: MessageFns<CheckConsentResponse> = {
   },
 };
 
+function createBaseImportCounts(): ImportCounts {
+  return { rows: 0, created: 0, duplicates: 0, invalid: 0 };
+}
+
+export const ImportCounts: MessageFns<ImportCounts> = {
+  encode(message: ImportCounts, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rows !== 0) {
+      writer.uint32(8).int32(message.rows);
+    }
+    if (message.created !== 0) {
+      writer.uint32(16).int32(message.created);
+    }
+    if (message.duplicates !== 0) {
+      writer.uint32(24).int32(message.duplicates);
+    }
+    if (message.invalid !== 0) {
+      writer.uint32(32).int32(message.invalid);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportCounts {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportCounts();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.rows = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.created = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.duplicates = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.invalid = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportCounts {
+    return {
+      rows: isSet(object.rows) ? globalThis.Number(object.rows) : 0,
+      created: isSet(object.created) ? globalThis.Number(object.created) : 0,
+      duplicates: isSet(object.duplicates) ? globalThis.Number(object.duplicates) : 0,
+      invalid: isSet(object.invalid) ? globalThis.Number(object.invalid) : 0,
+    };
+  },
+
+  toJSON(message: ImportCounts): unknown {
+    const obj: any = {};
+    if (message.rows !== 0) {
+      obj.rows = Math.round(message.rows);
+    }
+    if (message.created !== 0) {
+      obj.created = Math.round(message.created);
+    }
+    if (message.duplicates !== 0) {
+      obj.duplicates = Math.round(message.duplicates);
+    }
+    if (message.invalid !== 0) {
+      obj.invalid = Math.round(message.invalid);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ImportCounts>): ImportCounts {
+    return ImportCounts.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ImportCounts>): ImportCounts {
+    const message = createBaseImportCounts();
+    message.rows = object.rows ?? 0;
+    message.created = object.created ?? 0;
+    message.duplicates = object.duplicates ?? 0;
+    message.invalid = object.invalid ?? 0;
+    return message;
+  },
+};
+
+function createBaseImportFieldError(): ImportFieldError {
+  return { row: 0, field: "", message: "" };
+}
+
+export const ImportFieldError: MessageFns<ImportFieldError> = {
+  encode(message: ImportFieldError, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.row !== 0) {
+      writer.uint32(8).int32(message.row);
+    }
+    if (message.field !== "") {
+      writer.uint32(18).string(message.field);
+    }
+    if (message.message !== "") {
+      writer.uint32(26).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportFieldError {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportFieldError();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.row = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.field = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportFieldError {
+    return {
+      row: isSet(object.row) ? globalThis.Number(object.row) : 0,
+      field: isSet(object.field) ? globalThis.String(object.field) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: ImportFieldError): unknown {
+    const obj: any = {};
+    if (message.row !== 0) {
+      obj.row = Math.round(message.row);
+    }
+    if (message.field !== "") {
+      obj.field = message.field;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ImportFieldError>): ImportFieldError {
+    return ImportFieldError.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ImportFieldError>): ImportFieldError {
+    const message = createBaseImportFieldError();
+    message.row = object.row ?? 0;
+    message.field = object.field ?? "";
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseLeadImport(): LeadImport {
+  return {
+    id: "",
+    workspaceId: "",
+    status: "",
+    counts: undefined,
+    errors: [],
+    campaignId: "",
+    createdAt: undefined,
+    completedAt: undefined,
+    error: "",
+  };
+}
+
+export const LeadImport: MessageFns<LeadImport> = {
+  encode(message: LeadImport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.workspaceId !== "") {
+      writer.uint32(18).string(message.workspaceId);
+    }
+    if (message.status !== "") {
+      writer.uint32(26).string(message.status);
+    }
+    if (message.counts !== undefined) {
+      ImportCounts.encode(message.counts, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.errors) {
+      ImportFieldError.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.campaignId !== "") {
+      writer.uint32(50).string(message.campaignId);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(58).fork()).join();
+    }
+    if (message.completedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.completedAt), writer.uint32(66).fork()).join();
+    }
+    if (message.error !== "") {
+      writer.uint32(74).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LeadImport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLeadImport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.counts = ImportCounts.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.errors.push(ImportFieldError.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.campaignId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.completedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LeadImport {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      counts: isSet(object.counts) ? ImportCounts.fromJSON(object.counts) : undefined,
+      errors: globalThis.Array.isArray(object?.errors)
+        ? object.errors.map((e: any) => ImportFieldError.fromJSON(e))
+        : [],
+      campaignId: isSet(object.campaignId)
+        ? globalThis.String(object.campaignId)
+        : isSet(object.campaign_id)
+        ? globalThis.String(object.campaign_id)
+        : "",
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      completedAt: isSet(object.completedAt)
+        ? fromJsonTimestamp(object.completedAt)
+        : isSet(object.completed_at)
+        ? fromJsonTimestamp(object.completed_at)
+        : undefined,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+    };
+  },
+
+  toJSON(message: LeadImport): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.counts !== undefined) {
+      obj.counts = ImportCounts.toJSON(message.counts);
+    }
+    if (message.errors?.length) {
+      obj.errors = message.errors.map((e) => ImportFieldError.toJSON(e));
+    }
+    if (message.campaignId !== "") {
+      obj.campaignId = message.campaignId;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.completedAt !== undefined) {
+      obj.completedAt = message.completedAt.toISOString();
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LeadImport>): LeadImport {
+    return LeadImport.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LeadImport>): LeadImport {
+    const message = createBaseLeadImport();
+    message.id = object.id ?? "";
+    message.workspaceId = object.workspaceId ?? "";
+    message.status = object.status ?? "";
+    message.counts = (object.counts !== undefined && object.counts !== null)
+      ? ImportCounts.fromPartial(object.counts)
+      : undefined;
+    message.errors = object.errors?.map((e) => ImportFieldError.fromPartial(e)) || [];
+    message.campaignId = object.campaignId ?? "";
+    message.createdAt = object.createdAt ?? undefined;
+    message.completedAt = object.completedAt ?? undefined;
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
+function createBaseStartImportRequest(): StartImportRequest {
+  return { workspaceId: "", campaignId: "", defaultCountry: "", mapping: {} };
+}
+
+export const StartImportRequest: MessageFns<StartImportRequest> = {
+  encode(message: StartImportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.campaignId !== "") {
+      writer.uint32(18).string(message.campaignId);
+    }
+    if (message.defaultCountry !== "") {
+      writer.uint32(26).string(message.defaultCountry);
+    }
+    globalThis.Object.entries(message.mapping).forEach(([key, value]: [string, string]) => {
+      StartImportRequest_MappingEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartImportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartImportRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.campaignId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.defaultCountry = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = StartImportRequest_MappingEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.mapping[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartImportRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      campaignId: isSet(object.campaignId)
+        ? globalThis.String(object.campaignId)
+        : isSet(object.campaign_id)
+        ? globalThis.String(object.campaign_id)
+        : "",
+      defaultCountry: isSet(object.defaultCountry)
+        ? globalThis.String(object.defaultCountry)
+        : isSet(object.default_country)
+        ? globalThis.String(object.default_country)
+        : "",
+      mapping: isObject(object.mapping)
+        ? (globalThis.Object.entries(object.mapping) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: StartImportRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.campaignId !== "") {
+      obj.campaignId = message.campaignId;
+    }
+    if (message.defaultCountry !== "") {
+      obj.defaultCountry = message.defaultCountry;
+    }
+    if (message.mapping) {
+      const entries = globalThis.Object.entries(message.mapping) as [string, string][];
+      if (entries.length > 0) {
+        obj.mapping = {};
+        entries.forEach(([k, v]) => {
+          obj.mapping[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StartImportRequest>): StartImportRequest {
+    return StartImportRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StartImportRequest>): StartImportRequest {
+    const message = createBaseStartImportRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.campaignId = object.campaignId ?? "";
+    message.defaultCountry = object.defaultCountry ?? "";
+    message.mapping = (globalThis.Object.entries(object.mapping ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseStartImportRequest_MappingEntry(): StartImportRequest_MappingEntry {
+  return { key: "", value: "" };
+}
+
+export const StartImportRequest_MappingEntry: MessageFns<StartImportRequest_MappingEntry> = {
+  encode(message: StartImportRequest_MappingEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartImportRequest_MappingEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartImportRequest_MappingEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartImportRequest_MappingEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: StartImportRequest_MappingEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StartImportRequest_MappingEntry>): StartImportRequest_MappingEntry {
+    return StartImportRequest_MappingEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StartImportRequest_MappingEntry>): StartImportRequest_MappingEntry {
+    const message = createBaseStartImportRequest_MappingEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseStartImportResponse(): StartImportResponse {
+  return { importId: "" };
+}
+
+export const StartImportResponse: MessageFns<StartImportResponse> = {
+  encode(message: StartImportResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.importId !== "") {
+      writer.uint32(10).string(message.importId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartImportResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartImportResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.importId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartImportResponse {
+    return {
+      importId: isSet(object.importId)
+        ? globalThis.String(object.importId)
+        : isSet(object.import_id)
+        ? globalThis.String(object.import_id)
+        : "",
+    };
+  },
+
+  toJSON(message: StartImportResponse): unknown {
+    const obj: any = {};
+    if (message.importId !== "") {
+      obj.importId = message.importId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StartImportResponse>): StartImportResponse {
+    return StartImportResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StartImportResponse>): StartImportResponse {
+    const message = createBaseStartImportResponse();
+    message.importId = object.importId ?? "";
+    return message;
+  },
+};
+
+function createBaseAppendImportChunkRequest(): AppendImportChunkRequest {
+  return { workspaceId: "", importId: "", seq: 0, data: Buffer.alloc(0) };
+}
+
+export const AppendImportChunkRequest: MessageFns<AppendImportChunkRequest> = {
+  encode(message: AppendImportChunkRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.importId !== "") {
+      writer.uint32(18).string(message.importId);
+    }
+    if (message.seq !== 0) {
+      writer.uint32(24).int32(message.seq);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(34).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AppendImportChunkRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAppendImportChunkRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.importId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.seq = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AppendImportChunkRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      importId: isSet(object.importId)
+        ? globalThis.String(object.importId)
+        : isSet(object.import_id)
+        ? globalThis.String(object.import_id)
+        : "",
+      seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: AppendImportChunkRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.importId !== "") {
+      obj.importId = message.importId;
+    }
+    if (message.seq !== 0) {
+      obj.seq = Math.round(message.seq);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AppendImportChunkRequest>): AppendImportChunkRequest {
+    return AppendImportChunkRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AppendImportChunkRequest>): AppendImportChunkRequest {
+    const message = createBaseAppendImportChunkRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.importId = object.importId ?? "";
+    message.seq = object.seq ?? 0;
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseAppendImportChunkResponse(): AppendImportChunkResponse {
+  return {};
+}
+
+export const AppendImportChunkResponse: MessageFns<AppendImportChunkResponse> = {
+  encode(_: AppendImportChunkResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AppendImportChunkResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAppendImportChunkResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): AppendImportChunkResponse {
+    return {};
+  },
+
+  toJSON(_: AppendImportChunkResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<AppendImportChunkResponse>): AppendImportChunkResponse {
+    return AppendImportChunkResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<AppendImportChunkResponse>): AppendImportChunkResponse {
+    const message = createBaseAppendImportChunkResponse();
+    return message;
+  },
+};
+
+function createBaseFinishImportRequest(): FinishImportRequest {
+  return { workspaceId: "", importId: "", totalChunks: 0 };
+}
+
+export const FinishImportRequest: MessageFns<FinishImportRequest> = {
+  encode(message: FinishImportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.importId !== "") {
+      writer.uint32(18).string(message.importId);
+    }
+    if (message.totalChunks !== 0) {
+      writer.uint32(24).int32(message.totalChunks);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FinishImportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFinishImportRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.importId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.totalChunks = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FinishImportRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      importId: isSet(object.importId)
+        ? globalThis.String(object.importId)
+        : isSet(object.import_id)
+        ? globalThis.String(object.import_id)
+        : "",
+      totalChunks: isSet(object.totalChunks)
+        ? globalThis.Number(object.totalChunks)
+        : isSet(object.total_chunks)
+        ? globalThis.Number(object.total_chunks)
+        : 0,
+    };
+  },
+
+  toJSON(message: FinishImportRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.importId !== "") {
+      obj.importId = message.importId;
+    }
+    if (message.totalChunks !== 0) {
+      obj.totalChunks = Math.round(message.totalChunks);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FinishImportRequest>): FinishImportRequest {
+    return FinishImportRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FinishImportRequest>): FinishImportRequest {
+    const message = createBaseFinishImportRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.importId = object.importId ?? "";
+    message.totalChunks = object.totalChunks ?? 0;
+    return message;
+  },
+};
+
+function createBaseFinishImportResponse(): FinishImportResponse {
+  return { import: undefined };
+}
+
+export const FinishImportResponse: MessageFns<FinishImportResponse> = {
+  encode(message: FinishImportResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.import !== undefined) {
+      LeadImport.encode(message.import, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FinishImportResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFinishImportResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.import = LeadImport.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FinishImportResponse {
+    return { import: isSet(object.import) ? LeadImport.fromJSON(object.import) : undefined };
+  },
+
+  toJSON(message: FinishImportResponse): unknown {
+    const obj: any = {};
+    if (message.import !== undefined) {
+      obj.import = LeadImport.toJSON(message.import);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FinishImportResponse>): FinishImportResponse {
+    return FinishImportResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FinishImportResponse>): FinishImportResponse {
+    const message = createBaseFinishImportResponse();
+    message.import = (object.import !== undefined && object.import !== null)
+      ? LeadImport.fromPartial(object.import)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAbortImportRequest(): AbortImportRequest {
+  return { workspaceId: "", importId: "" };
+}
+
+export const AbortImportRequest: MessageFns<AbortImportRequest> = {
+  encode(message: AbortImportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.importId !== "") {
+      writer.uint32(18).string(message.importId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AbortImportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAbortImportRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.importId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AbortImportRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      importId: isSet(object.importId)
+        ? globalThis.String(object.importId)
+        : isSet(object.import_id)
+        ? globalThis.String(object.import_id)
+        : "",
+    };
+  },
+
+  toJSON(message: AbortImportRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.importId !== "") {
+      obj.importId = message.importId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AbortImportRequest>): AbortImportRequest {
+    return AbortImportRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AbortImportRequest>): AbortImportRequest {
+    const message = createBaseAbortImportRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.importId = object.importId ?? "";
+    return message;
+  },
+};
+
+function createBaseAbortImportResponse(): AbortImportResponse {
+  return {};
+}
+
+export const AbortImportResponse: MessageFns<AbortImportResponse> = {
+  encode(_: AbortImportResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AbortImportResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAbortImportResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): AbortImportResponse {
+    return {};
+  },
+
+  toJSON(_: AbortImportResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<AbortImportResponse>): AbortImportResponse {
+    return AbortImportResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<AbortImportResponse>): AbortImportResponse {
+    const message = createBaseAbortImportResponse();
+    return message;
+  },
+};
+
+function createBaseGetImportRequest(): GetImportRequest {
+  return { workspaceId: "", importId: "" };
+}
+
+export const GetImportRequest: MessageFns<GetImportRequest> = {
+  encode(message: GetImportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.importId !== "") {
+      writer.uint32(18).string(message.importId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetImportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetImportRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.importId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetImportRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      importId: isSet(object.importId)
+        ? globalThis.String(object.importId)
+        : isSet(object.import_id)
+        ? globalThis.String(object.import_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetImportRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.importId !== "") {
+      obj.importId = message.importId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetImportRequest>): GetImportRequest {
+    return GetImportRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetImportRequest>): GetImportRequest {
+    const message = createBaseGetImportRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.importId = object.importId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetImportResponse(): GetImportResponse {
+  return { import: undefined };
+}
+
+export const GetImportResponse: MessageFns<GetImportResponse> = {
+  encode(message: GetImportResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.import !== undefined) {
+      LeadImport.encode(message.import, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetImportResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetImportResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.import = LeadImport.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetImportResponse {
+    return { import: isSet(object.import) ? LeadImport.fromJSON(object.import) : undefined };
+  },
+
+  toJSON(message: GetImportResponse): unknown {
+    const obj: any = {};
+    if (message.import !== undefined) {
+      obj.import = LeadImport.toJSON(message.import);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetImportResponse>): GetImportResponse {
+    return GetImportResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetImportResponse>): GetImportResponse {
+    const message = createBaseGetImportResponse();
+    message.import = (object.import !== undefined && object.import !== null)
+      ? LeadImport.fromPartial(object.import)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseImportRejection(): ImportRejection {
+  return { row: 0, kind: "", errors: [], duplicateOfRow: 0, duplicateOfLeadId: "" };
+}
+
+export const ImportRejection: MessageFns<ImportRejection> = {
+  encode(message: ImportRejection, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.row !== 0) {
+      writer.uint32(8).int32(message.row);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    for (const v of message.errors) {
+      ImportFieldError.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.duplicateOfRow !== 0) {
+      writer.uint32(32).int32(message.duplicateOfRow);
+    }
+    if (message.duplicateOfLeadId !== "") {
+      writer.uint32(42).string(message.duplicateOfLeadId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportRejection {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportRejection();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.row = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.errors.push(ImportFieldError.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.duplicateOfRow = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.duplicateOfLeadId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportRejection {
+    return {
+      row: isSet(object.row) ? globalThis.Number(object.row) : 0,
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      errors: globalThis.Array.isArray(object?.errors)
+        ? object.errors.map((e: any) => ImportFieldError.fromJSON(e))
+        : [],
+      duplicateOfRow: isSet(object.duplicateOfRow)
+        ? globalThis.Number(object.duplicateOfRow)
+        : isSet(object.duplicate_of_row)
+        ? globalThis.Number(object.duplicate_of_row)
+        : 0,
+      duplicateOfLeadId: isSet(object.duplicateOfLeadId)
+        ? globalThis.String(object.duplicateOfLeadId)
+        : isSet(object.duplicate_of_lead_id)
+        ? globalThis.String(object.duplicate_of_lead_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ImportRejection): unknown {
+    const obj: any = {};
+    if (message.row !== 0) {
+      obj.row = Math.round(message.row);
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.errors?.length) {
+      obj.errors = message.errors.map((e) => ImportFieldError.toJSON(e));
+    }
+    if (message.duplicateOfRow !== 0) {
+      obj.duplicateOfRow = Math.round(message.duplicateOfRow);
+    }
+    if (message.duplicateOfLeadId !== "") {
+      obj.duplicateOfLeadId = message.duplicateOfLeadId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ImportRejection>): ImportRejection {
+    return ImportRejection.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ImportRejection>): ImportRejection {
+    const message = createBaseImportRejection();
+    message.row = object.row ?? 0;
+    message.kind = object.kind ?? "";
+    message.errors = object.errors?.map((e) => ImportFieldError.fromPartial(e)) || [];
+    message.duplicateOfRow = object.duplicateOfRow ?? 0;
+    message.duplicateOfLeadId = object.duplicateOfLeadId ?? "";
+    return message;
+  },
+};
+
+function createBaseListImportRejectionsRequest(): ListImportRejectionsRequest {
+  return { workspaceId: "", importId: "", limit: 0, cursor: "" };
+}
+
+export const ListImportRejectionsRequest: MessageFns<ListImportRejectionsRequest> = {
+  encode(message: ListImportRejectionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.importId !== "") {
+      writer.uint32(18).string(message.importId);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).int32(message.limit);
+    }
+    if (message.cursor !== "") {
+      writer.uint32(34).string(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListImportRejectionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListImportRejectionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.importId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListImportRejectionsRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      importId: isSet(object.importId)
+        ? globalThis.String(object.importId)
+        : isSet(object.import_id)
+        ? globalThis.String(object.import_id)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+    };
+  },
+
+  toJSON(message: ListImportRejectionsRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.importId !== "") {
+      obj.importId = message.importId;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListImportRejectionsRequest>): ListImportRejectionsRequest {
+    return ListImportRejectionsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListImportRejectionsRequest>): ListImportRejectionsRequest {
+    const message = createBaseListImportRejectionsRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.importId = object.importId ?? "";
+    message.limit = object.limit ?? 0;
+    message.cursor = object.cursor ?? "";
+    return message;
+  },
+};
+
+function createBaseListImportRejectionsResponse(): ListImportRejectionsResponse {
+  return { rejections: [], nextCursor: "" };
+}
+
+export const ListImportRejectionsResponse: MessageFns<ListImportRejectionsResponse> = {
+  encode(message: ListImportRejectionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.rejections) {
+      ImportRejection.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(18).string(message.nextCursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListImportRejectionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListImportRejectionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rejections.push(ImportRejection.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListImportRejectionsResponse {
+    return {
+      rejections: globalThis.Array.isArray(object?.rejections)
+        ? object.rejections.map((e: any) => ImportRejection.fromJSON(e))
+        : [],
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : "",
+    };
+  },
+
+  toJSON(message: ListImportRejectionsResponse): unknown {
+    const obj: any = {};
+    if (message.rejections?.length) {
+      obj.rejections = message.rejections.map((e) => ImportRejection.toJSON(e));
+    }
+    if (message.nextCursor !== "") {
+      obj.nextCursor = message.nextCursor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListImportRejectionsResponse>): ListImportRejectionsResponse {
+    return ListImportRejectionsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListImportRejectionsResponse>): ListImportRejectionsResponse {
+    const message = createBaseListImportRejectionsResponse();
+    message.rejections = object.rejections?.map((e) => ImportRejection.fromPartial(e)) || [];
+    message.nextCursor = object.nextCursor ?? "";
+    return message;
+  },
+};
+
 /** Leads owns workspaces, members, leads, the consent ledger and the timeline. */
 export type LeadsServiceService = typeof LeadsServiceService;
 export const LeadsServiceService = {
@@ -4129,6 +6050,69 @@ export const LeadsServiceService = {
       Buffer.from(CheckConsentResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CheckConsentResponse => CheckConsentResponse.decode(value),
   },
+  /**
+   * CSV imports: the file arrives in numbered chunks (StartImport, AppendImportChunk…,
+   * FinishImport), is stored, and is applied in the background by whichever replica claims it.
+   */
+  startImport: {
+    path: "/parley.leads.v1.LeadsService/StartImport" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StartImportRequest): Buffer => Buffer.from(StartImportRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StartImportRequest => StartImportRequest.decode(value),
+    responseSerialize: (value: StartImportResponse): Buffer => Buffer.from(StartImportResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StartImportResponse => StartImportResponse.decode(value),
+  },
+  appendImportChunk: {
+    path: "/parley.leads.v1.LeadsService/AppendImportChunk" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AppendImportChunkRequest): Buffer =>
+      Buffer.from(AppendImportChunkRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AppendImportChunkRequest => AppendImportChunkRequest.decode(value),
+    responseSerialize: (value: AppendImportChunkResponse): Buffer =>
+      Buffer.from(AppendImportChunkResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AppendImportChunkResponse => AppendImportChunkResponse.decode(value),
+  },
+  finishImport: {
+    path: "/parley.leads.v1.LeadsService/FinishImport" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FinishImportRequest): Buffer => Buffer.from(FinishImportRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FinishImportRequest => FinishImportRequest.decode(value),
+    responseSerialize: (value: FinishImportResponse): Buffer =>
+      Buffer.from(FinishImportResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FinishImportResponse => FinishImportResponse.decode(value),
+  },
+  abortImport: {
+    path: "/parley.leads.v1.LeadsService/AbortImport" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AbortImportRequest): Buffer => Buffer.from(AbortImportRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AbortImportRequest => AbortImportRequest.decode(value),
+    responseSerialize: (value: AbortImportResponse): Buffer => Buffer.from(AbortImportResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AbortImportResponse => AbortImportResponse.decode(value),
+  },
+  getImport: {
+    path: "/parley.leads.v1.LeadsService/GetImport" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetImportRequest): Buffer => Buffer.from(GetImportRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetImportRequest => GetImportRequest.decode(value),
+    responseSerialize: (value: GetImportResponse): Buffer => Buffer.from(GetImportResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetImportResponse => GetImportResponse.decode(value),
+  },
+  listImportRejections: {
+    path: "/parley.leads.v1.LeadsService/ListImportRejections" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListImportRejectionsRequest): Buffer =>
+      Buffer.from(ListImportRejectionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListImportRejectionsRequest => ListImportRejectionsRequest.decode(value),
+    responseSerialize: (value: ListImportRejectionsResponse): Buffer =>
+      Buffer.from(ListImportRejectionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListImportRejectionsResponse => ListImportRejectionsResponse.decode(value),
+  },
 } as const;
 
 export interface LeadsServiceServer extends UntypedServiceImplementation {
@@ -4145,6 +6129,16 @@ export interface LeadsServiceServer extends UntypedServiceImplementation {
   getTimeline: handleUnaryCall<GetTimelineRequest, GetTimelineResponse>;
   recordOptOut: handleUnaryCall<RecordOptOutRequest, RecordOptOutResponse>;
   checkConsent: handleUnaryCall<CheckConsentRequest, CheckConsentResponse>;
+  /**
+   * CSV imports: the file arrives in numbered chunks (StartImport, AppendImportChunk…,
+   * FinishImport), is stored, and is applied in the background by whichever replica claims it.
+   */
+  startImport: handleUnaryCall<StartImportRequest, StartImportResponse>;
+  appendImportChunk: handleUnaryCall<AppendImportChunkRequest, AppendImportChunkResponse>;
+  finishImport: handleUnaryCall<FinishImportRequest, FinishImportResponse>;
+  abortImport: handleUnaryCall<AbortImportRequest, AbortImportResponse>;
+  getImport: handleUnaryCall<GetImportRequest, GetImportResponse>;
+  listImportRejections: handleUnaryCall<ListImportRejectionsRequest, ListImportRejectionsResponse>;
 }
 
 export interface LeadsServiceClient extends Client {
@@ -4343,6 +6337,100 @@ export interface LeadsServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CheckConsentResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * CSV imports: the file arrives in numbered chunks (StartImport, AppendImportChunk…,
+   * FinishImport), is stored, and is applied in the background by whichever replica claims it.
+   */
+  startImport(
+    request: StartImportRequest,
+    callback: (error: ServiceError | null, response: StartImportResponse) => void,
+  ): ClientUnaryCall;
+  startImport(
+    request: StartImportRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: StartImportResponse) => void,
+  ): ClientUnaryCall;
+  startImport(
+    request: StartImportRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StartImportResponse) => void,
+  ): ClientUnaryCall;
+  appendImportChunk(
+    request: AppendImportChunkRequest,
+    callback: (error: ServiceError | null, response: AppendImportChunkResponse) => void,
+  ): ClientUnaryCall;
+  appendImportChunk(
+    request: AppendImportChunkRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AppendImportChunkResponse) => void,
+  ): ClientUnaryCall;
+  appendImportChunk(
+    request: AppendImportChunkRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AppendImportChunkResponse) => void,
+  ): ClientUnaryCall;
+  finishImport(
+    request: FinishImportRequest,
+    callback: (error: ServiceError | null, response: FinishImportResponse) => void,
+  ): ClientUnaryCall;
+  finishImport(
+    request: FinishImportRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FinishImportResponse) => void,
+  ): ClientUnaryCall;
+  finishImport(
+    request: FinishImportRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FinishImportResponse) => void,
+  ): ClientUnaryCall;
+  abortImport(
+    request: AbortImportRequest,
+    callback: (error: ServiceError | null, response: AbortImportResponse) => void,
+  ): ClientUnaryCall;
+  abortImport(
+    request: AbortImportRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AbortImportResponse) => void,
+  ): ClientUnaryCall;
+  abortImport(
+    request: AbortImportRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AbortImportResponse) => void,
+  ): ClientUnaryCall;
+  getImport(
+    request: GetImportRequest,
+    callback: (error: ServiceError | null, response: GetImportResponse) => void,
+  ): ClientUnaryCall;
+  getImport(
+    request: GetImportRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetImportResponse) => void,
+  ): ClientUnaryCall;
+  getImport(
+    request: GetImportRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetImportResponse) => void,
+  ): ClientUnaryCall;
+  listImportRejections(
+    request: ListImportRejectionsRequest,
+    callback: (error: ServiceError | null, response: ListImportRejectionsResponse) => void,
+  ): ClientUnaryCall;
+  listImportRejections(
+    request: ListImportRejectionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListImportRejectionsResponse) => void,
+  ): ClientUnaryCall;
+  listImportRejections(
+    request: ListImportRejectionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListImportRejectionsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const LeadsServiceClient = makeGenericClientConstructor(
@@ -4353,6 +6441,14 @@ export const LeadsServiceClient = makeGenericClientConstructor(
   service: typeof LeadsServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -26,6 +26,149 @@ export const protobufPackage = "parley.voice.v1";
 
 export const protobufFileName = "parley/voice/v1/voice.proto";
 
+export interface LeadFilter {
+  status?: string | undefined;
+  tag?: string | undefined;
+  query?: string | undefined;
+}
+
+export interface CampaignProgress {
+  total: number;
+  /** Waiting for their (next) attempt, including retries not yet due. */
+  queued: number;
+  /** Slot taken, the provider dialing or ringing. */
+  dialing: number;
+  inProgress: number;
+  /** Done with an outcome other than failed (completed, no_answer, busy, voicemail, opted_out, …). */
+  completed: number;
+  failed: number;
+  cancelled: number;
+  /** Final outcomes of the leads that are done. */
+  byOutcome: { [key: string]: number };
+  calls: number;
+}
+
+export interface CampaignProgress_ByOutcomeEntry {
+  key: string;
+  value: number;
+}
+
+export interface Campaign {
+  id: string;
+  workspaceId: string;
+  name: string;
+  /** draft, running, paused, completed, cancelled. */
+  status: string;
+  assistantId: string;
+  /** { timezone?, calling_hours?, days? } as given; the workspace's settings fill the rest. */
+  schedule?:
+    | { [key: string]: any }
+    | undefined;
+  /** 0: only the workspace's and the provider account's caps apply. */
+  maxConcurrency: number;
+  retryPolicy?: { [key: string]: any } | undefined;
+  progress?: CampaignProgress | undefined;
+  pausedReason: string;
+  createdAt?: Date | undefined;
+  updatedAt?: Date | undefined;
+  startedAt?: Date | undefined;
+  finishedAt?: Date | undefined;
+}
+
+export interface CreateCampaignRequest {
+  workspaceId: string;
+  name: string;
+  /** A directory assistant (asst_…); the workspace's default assistant when empty. */
+  assistantId: string;
+  leadIds: string[];
+  leadFilter?: LeadFilter | undefined;
+  schedule?: { [key: string]: any } | undefined;
+  maxConcurrency: number;
+  retryPolicy?: { [key: string]: any } | undefined;
+}
+
+export interface CreateCampaignResponse {
+  campaign?: Campaign | undefined;
+}
+
+export interface GetCampaignRequest {
+  workspaceId: string;
+  campaignId: string;
+}
+
+export interface GetCampaignResponse {
+  campaign?: Campaign | undefined;
+}
+
+export interface ListCampaignsRequest {
+  workspaceId: string;
+  status: string;
+  limit: number;
+  cursor: string;
+}
+
+export interface ListCampaignsResponse {
+  campaigns: Campaign[];
+  nextCursor: string;
+}
+
+export interface AddCampaignLeadsRequest {
+  workspaceId: string;
+  campaignId: string;
+  leadIds: string[];
+  leadFilter?: LeadFilter | undefined;
+}
+
+export interface AddCampaignLeadsResponse {
+  added: number;
+  /** Already in the campaign: not queued twice. */
+  alreadyQueued: number;
+  /** Ids that are no lead of the workspace. */
+  notFound: string[];
+  campaign?: Campaign | undefined;
+}
+
+export interface ChangeCampaignStatusRequest {
+  workspaceId: string;
+  campaignId: string;
+  /** start, pause, resume or cancel. */
+  action: string;
+}
+
+export interface CampaignLead {
+  leadId: string;
+  /** queued, calling, done or cancelled. */
+  state: string;
+  attempts: number;
+  /** The latest attempt's outcome, and the final one once done. */
+  lastOutcome: string;
+  finalOutcome: string;
+  /** When a queued lead's next attempt is due (its calling window considered). */
+  dueAt?:
+    | Date
+    | undefined;
+  /** The call under way, or the last call of a lead that is done. */
+  callId: string;
+  updatedAt?: Date | undefined;
+}
+
+export interface ListCampaignLeadsRequest {
+  workspaceId: string;
+  campaignId: string;
+  state: string;
+  limit: number;
+  cursor: string;
+}
+
+export interface ListCampaignLeadsResponse {
+  leads: CampaignLead[];
+  nextCursor: string;
+}
+
+export interface ChangeCampaignStatusResponse {
+  campaign?: Campaign | undefined;
+}
+
 export interface AssistantVersion {
   version: number;
   createdAt?: Date | undefined;
@@ -223,6 +366,11 @@ export interface HandleToolCallsRequest {
   callId: string;
   providerCallId: string;
   toolCalls: ToolCall[];
+  /**
+   * With no call: the lead a WhatsApp conversation's agent acts for (check_availability,
+   * book_appointment and opt_out work without a call).
+   */
+  leadId: string;
 }
 
 export interface HandleToolCallsResponse {
@@ -372,6 +520,2319 @@ export interface GetOptOutProjectionResponse {
   /** How many lead_opted_out events this projection has applied for the lead. */
   eventsApplied: number;
 }
+
+function createBaseLeadFilter(): LeadFilter {
+  return { status: undefined, tag: undefined, query: undefined };
+}
+
+export const LeadFilter: MessageFns<LeadFilter> = {
+  encode(message: LeadFilter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== undefined) {
+      writer.uint32(10).string(message.status);
+    }
+    if (message.tag !== undefined) {
+      writer.uint32(18).string(message.tag);
+    }
+    if (message.query !== undefined) {
+      writer.uint32(26).string(message.query);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LeadFilter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLeadFilter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tag = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.query = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LeadFilter {
+    return {
+      status: isSet(object.status) ? globalThis.String(object.status) : undefined,
+      tag: isSet(object.tag) ? globalThis.String(object.tag) : undefined,
+      query: isSet(object.query) ? globalThis.String(object.query) : undefined,
+    };
+  },
+
+  toJSON(message: LeadFilter): unknown {
+    const obj: any = {};
+    if (message.status !== undefined) {
+      obj.status = message.status;
+    }
+    if (message.tag !== undefined) {
+      obj.tag = message.tag;
+    }
+    if (message.query !== undefined) {
+      obj.query = message.query;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LeadFilter>): LeadFilter {
+    return LeadFilter.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LeadFilter>): LeadFilter {
+    const message = createBaseLeadFilter();
+    message.status = object.status ?? undefined;
+    message.tag = object.tag ?? undefined;
+    message.query = object.query ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCampaignProgress(): CampaignProgress {
+  return {
+    total: 0,
+    queued: 0,
+    dialing: 0,
+    inProgress: 0,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+    byOutcome: {},
+    calls: 0,
+  };
+}
+
+export const CampaignProgress: MessageFns<CampaignProgress> = {
+  encode(message: CampaignProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.total !== 0) {
+      writer.uint32(8).int32(message.total);
+    }
+    if (message.queued !== 0) {
+      writer.uint32(16).int32(message.queued);
+    }
+    if (message.dialing !== 0) {
+      writer.uint32(24).int32(message.dialing);
+    }
+    if (message.inProgress !== 0) {
+      writer.uint32(32).int32(message.inProgress);
+    }
+    if (message.completed !== 0) {
+      writer.uint32(40).int32(message.completed);
+    }
+    if (message.failed !== 0) {
+      writer.uint32(48).int32(message.failed);
+    }
+    if (message.cancelled !== 0) {
+      writer.uint32(56).int32(message.cancelled);
+    }
+    globalThis.Object.entries(message.byOutcome).forEach(([key, value]: [string, number]) => {
+      CampaignProgress_ByOutcomeEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
+    });
+    if (message.calls !== 0) {
+      writer.uint32(72).int32(message.calls);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CampaignProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCampaignProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.total = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.queued = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.dialing = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.inProgress = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.completed = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.failed = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.cancelled = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            const entry8 = CampaignProgress_ByOutcomeEntry.decode(reader, reader.uint32());
+            if (entry8.value !== undefined) {
+              message.byOutcome[entry8.key] = entry8.value;
+            }
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.calls = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CampaignProgress {
+    return {
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      queued: isSet(object.queued) ? globalThis.Number(object.queued) : 0,
+      dialing: isSet(object.dialing) ? globalThis.Number(object.dialing) : 0,
+      inProgress: isSet(object.inProgress)
+        ? globalThis.Number(object.inProgress)
+        : isSet(object.in_progress)
+        ? globalThis.Number(object.in_progress)
+        : 0,
+      completed: isSet(object.completed) ? globalThis.Number(object.completed) : 0,
+      failed: isSet(object.failed) ? globalThis.Number(object.failed) : 0,
+      cancelled: isSet(object.cancelled) ? globalThis.Number(object.cancelled) : 0,
+      byOutcome: isObject(object.byOutcome)
+        ? (globalThis.Object.entries(object.byOutcome) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.by_outcome)
+        ? (globalThis.Object.entries(object.by_outcome) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      calls: isSet(object.calls) ? globalThis.Number(object.calls) : 0,
+    };
+  },
+
+  toJSON(message: CampaignProgress): unknown {
+    const obj: any = {};
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    if (message.queued !== 0) {
+      obj.queued = Math.round(message.queued);
+    }
+    if (message.dialing !== 0) {
+      obj.dialing = Math.round(message.dialing);
+    }
+    if (message.inProgress !== 0) {
+      obj.inProgress = Math.round(message.inProgress);
+    }
+    if (message.completed !== 0) {
+      obj.completed = Math.round(message.completed);
+    }
+    if (message.failed !== 0) {
+      obj.failed = Math.round(message.failed);
+    }
+    if (message.cancelled !== 0) {
+      obj.cancelled = Math.round(message.cancelled);
+    }
+    if (message.byOutcome) {
+      const entries = globalThis.Object.entries(message.byOutcome) as [string, number][];
+      if (entries.length > 0) {
+        obj.byOutcome = {};
+        entries.forEach(([k, v]) => {
+          obj.byOutcome[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.calls !== 0) {
+      obj.calls = Math.round(message.calls);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CampaignProgress>): CampaignProgress {
+    return CampaignProgress.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CampaignProgress>): CampaignProgress {
+    const message = createBaseCampaignProgress();
+    message.total = object.total ?? 0;
+    message.queued = object.queued ?? 0;
+    message.dialing = object.dialing ?? 0;
+    message.inProgress = object.inProgress ?? 0;
+    message.completed = object.completed ?? 0;
+    message.failed = object.failed ?? 0;
+    message.cancelled = object.cancelled ?? 0;
+    message.byOutcome = (globalThis.Object.entries(object.byOutcome ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.calls = object.calls ?? 0;
+    return message;
+  },
+};
+
+function createBaseCampaignProgress_ByOutcomeEntry(): CampaignProgress_ByOutcomeEntry {
+  return { key: "", value: 0 };
+}
+
+export const CampaignProgress_ByOutcomeEntry: MessageFns<CampaignProgress_ByOutcomeEntry> = {
+  encode(message: CampaignProgress_ByOutcomeEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).int32(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CampaignProgress_ByOutcomeEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCampaignProgress_ByOutcomeEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CampaignProgress_ByOutcomeEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: CampaignProgress_ByOutcomeEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CampaignProgress_ByOutcomeEntry>): CampaignProgress_ByOutcomeEntry {
+    return CampaignProgress_ByOutcomeEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CampaignProgress_ByOutcomeEntry>): CampaignProgress_ByOutcomeEntry {
+    const message = createBaseCampaignProgress_ByOutcomeEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseCampaign(): Campaign {
+  return {
+    id: "",
+    workspaceId: "",
+    name: "",
+    status: "",
+    assistantId: "",
+    schedule: undefined,
+    maxConcurrency: 0,
+    retryPolicy: undefined,
+    progress: undefined,
+    pausedReason: "",
+    createdAt: undefined,
+    updatedAt: undefined,
+    startedAt: undefined,
+    finishedAt: undefined,
+  };
+}
+
+export const Campaign: MessageFns<Campaign> = {
+  encode(message: Campaign, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.workspaceId !== "") {
+      writer.uint32(18).string(message.workspaceId);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.status !== "") {
+      writer.uint32(34).string(message.status);
+    }
+    if (message.assistantId !== "") {
+      writer.uint32(42).string(message.assistantId);
+    }
+    if (message.schedule !== undefined) {
+      Struct.encode(Struct.wrap(message.schedule), writer.uint32(50).fork()).join();
+    }
+    if (message.maxConcurrency !== 0) {
+      writer.uint32(56).int32(message.maxConcurrency);
+    }
+    if (message.retryPolicy !== undefined) {
+      Struct.encode(Struct.wrap(message.retryPolicy), writer.uint32(66).fork()).join();
+    }
+    if (message.progress !== undefined) {
+      CampaignProgress.encode(message.progress, writer.uint32(74).fork()).join();
+    }
+    if (message.pausedReason !== "") {
+      writer.uint32(82).string(message.pausedReason);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(90).fork()).join();
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(98).fork()).join();
+    }
+    if (message.startedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.startedAt), writer.uint32(106).fork()).join();
+    }
+    if (message.finishedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.finishedAt), writer.uint32(114).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Campaign {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCampaign();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.assistantId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.schedule = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.maxConcurrency = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.retryPolicy = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.progress = CampaignProgress.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.pausedReason = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.startedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.finishedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Campaign {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      assistantId: isSet(object.assistantId)
+        ? globalThis.String(object.assistantId)
+        : isSet(object.assistant_id)
+        ? globalThis.String(object.assistant_id)
+        : "",
+      schedule: isObject(object.schedule) ? object.schedule : undefined,
+      maxConcurrency: isSet(object.maxConcurrency)
+        ? globalThis.Number(object.maxConcurrency)
+        : isSet(object.max_concurrency)
+        ? globalThis.Number(object.max_concurrency)
+        : 0,
+      retryPolicy: isObject(object.retryPolicy)
+        ? object.retryPolicy
+        : isObject(object.retry_policy)
+        ? object.retry_policy
+        : undefined,
+      progress: isSet(object.progress) ? CampaignProgress.fromJSON(object.progress) : undefined,
+      pausedReason: isSet(object.pausedReason)
+        ? globalThis.String(object.pausedReason)
+        : isSet(object.paused_reason)
+        ? globalThis.String(object.paused_reason)
+        : "",
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+      startedAt: isSet(object.startedAt)
+        ? fromJsonTimestamp(object.startedAt)
+        : isSet(object.started_at)
+        ? fromJsonTimestamp(object.started_at)
+        : undefined,
+      finishedAt: isSet(object.finishedAt)
+        ? fromJsonTimestamp(object.finishedAt)
+        : isSet(object.finished_at)
+        ? fromJsonTimestamp(object.finished_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Campaign): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.assistantId !== "") {
+      obj.assistantId = message.assistantId;
+    }
+    if (message.schedule !== undefined) {
+      obj.schedule = message.schedule;
+    }
+    if (message.maxConcurrency !== 0) {
+      obj.maxConcurrency = Math.round(message.maxConcurrency);
+    }
+    if (message.retryPolicy !== undefined) {
+      obj.retryPolicy = message.retryPolicy;
+    }
+    if (message.progress !== undefined) {
+      obj.progress = CampaignProgress.toJSON(message.progress);
+    }
+    if (message.pausedReason !== "") {
+      obj.pausedReason = message.pausedReason;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    if (message.startedAt !== undefined) {
+      obj.startedAt = message.startedAt.toISOString();
+    }
+    if (message.finishedAt !== undefined) {
+      obj.finishedAt = message.finishedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Campaign>): Campaign {
+    return Campaign.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Campaign>): Campaign {
+    const message = createBaseCampaign();
+    message.id = object.id ?? "";
+    message.workspaceId = object.workspaceId ?? "";
+    message.name = object.name ?? "";
+    message.status = object.status ?? "";
+    message.assistantId = object.assistantId ?? "";
+    message.schedule = object.schedule ?? undefined;
+    message.maxConcurrency = object.maxConcurrency ?? 0;
+    message.retryPolicy = object.retryPolicy ?? undefined;
+    message.progress = (object.progress !== undefined && object.progress !== null)
+      ? CampaignProgress.fromPartial(object.progress)
+      : undefined;
+    message.pausedReason = object.pausedReason ?? "";
+    message.createdAt = object.createdAt ?? undefined;
+    message.updatedAt = object.updatedAt ?? undefined;
+    message.startedAt = object.startedAt ?? undefined;
+    message.finishedAt = object.finishedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCreateCampaignRequest(): CreateCampaignRequest {
+  return {
+    workspaceId: "",
+    name: "",
+    assistantId: "",
+    leadIds: [],
+    leadFilter: undefined,
+    schedule: undefined,
+    maxConcurrency: 0,
+    retryPolicy: undefined,
+  };
+}
+
+export const CreateCampaignRequest: MessageFns<CreateCampaignRequest> = {
+  encode(message: CreateCampaignRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.assistantId !== "") {
+      writer.uint32(26).string(message.assistantId);
+    }
+    for (const v of message.leadIds) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.leadFilter !== undefined) {
+      LeadFilter.encode(message.leadFilter, writer.uint32(42).fork()).join();
+    }
+    if (message.schedule !== undefined) {
+      Struct.encode(Struct.wrap(message.schedule), writer.uint32(50).fork()).join();
+    }
+    if (message.maxConcurrency !== 0) {
+      writer.uint32(56).int32(message.maxConcurrency);
+    }
+    if (message.retryPolicy !== undefined) {
+      Struct.encode(Struct.wrap(message.retryPolicy), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateCampaignRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateCampaignRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.assistantId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.leadIds.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.leadFilter = LeadFilter.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.schedule = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.maxConcurrency = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.retryPolicy = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateCampaignRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      assistantId: isSet(object.assistantId)
+        ? globalThis.String(object.assistantId)
+        : isSet(object.assistant_id)
+        ? globalThis.String(object.assistant_id)
+        : "",
+      leadIds: globalThis.Array.isArray(object?.leadIds)
+        ? object.leadIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.lead_ids)
+        ? object.lead_ids.map((e: any) => globalThis.String(e))
+        : [],
+      leadFilter: isSet(object.leadFilter)
+        ? LeadFilter.fromJSON(object.leadFilter)
+        : isSet(object.lead_filter)
+        ? LeadFilter.fromJSON(object.lead_filter)
+        : undefined,
+      schedule: isObject(object.schedule) ? object.schedule : undefined,
+      maxConcurrency: isSet(object.maxConcurrency)
+        ? globalThis.Number(object.maxConcurrency)
+        : isSet(object.max_concurrency)
+        ? globalThis.Number(object.max_concurrency)
+        : 0,
+      retryPolicy: isObject(object.retryPolicy)
+        ? object.retryPolicy
+        : isObject(object.retry_policy)
+        ? object.retry_policy
+        : undefined,
+    };
+  },
+
+  toJSON(message: CreateCampaignRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.assistantId !== "") {
+      obj.assistantId = message.assistantId;
+    }
+    if (message.leadIds?.length) {
+      obj.leadIds = message.leadIds;
+    }
+    if (message.leadFilter !== undefined) {
+      obj.leadFilter = LeadFilter.toJSON(message.leadFilter);
+    }
+    if (message.schedule !== undefined) {
+      obj.schedule = message.schedule;
+    }
+    if (message.maxConcurrency !== 0) {
+      obj.maxConcurrency = Math.round(message.maxConcurrency);
+    }
+    if (message.retryPolicy !== undefined) {
+      obj.retryPolicy = message.retryPolicy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateCampaignRequest>): CreateCampaignRequest {
+    return CreateCampaignRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateCampaignRequest>): CreateCampaignRequest {
+    const message = createBaseCreateCampaignRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.name = object.name ?? "";
+    message.assistantId = object.assistantId ?? "";
+    message.leadIds = object.leadIds?.map((e) => e) || [];
+    message.leadFilter = (object.leadFilter !== undefined && object.leadFilter !== null)
+      ? LeadFilter.fromPartial(object.leadFilter)
+      : undefined;
+    message.schedule = object.schedule ?? undefined;
+    message.maxConcurrency = object.maxConcurrency ?? 0;
+    message.retryPolicy = object.retryPolicy ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCreateCampaignResponse(): CreateCampaignResponse {
+  return { campaign: undefined };
+}
+
+export const CreateCampaignResponse: MessageFns<CreateCampaignResponse> = {
+  encode(message: CreateCampaignResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.campaign !== undefined) {
+      Campaign.encode(message.campaign, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateCampaignResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateCampaignResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.campaign = Campaign.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateCampaignResponse {
+    return { campaign: isSet(object.campaign) ? Campaign.fromJSON(object.campaign) : undefined };
+  },
+
+  toJSON(message: CreateCampaignResponse): unknown {
+    const obj: any = {};
+    if (message.campaign !== undefined) {
+      obj.campaign = Campaign.toJSON(message.campaign);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateCampaignResponse>): CreateCampaignResponse {
+    return CreateCampaignResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateCampaignResponse>): CreateCampaignResponse {
+    const message = createBaseCreateCampaignResponse();
+    message.campaign = (object.campaign !== undefined && object.campaign !== null)
+      ? Campaign.fromPartial(object.campaign)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetCampaignRequest(): GetCampaignRequest {
+  return { workspaceId: "", campaignId: "" };
+}
+
+export const GetCampaignRequest: MessageFns<GetCampaignRequest> = {
+  encode(message: GetCampaignRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.campaignId !== "") {
+      writer.uint32(18).string(message.campaignId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCampaignRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCampaignRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.campaignId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCampaignRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      campaignId: isSet(object.campaignId)
+        ? globalThis.String(object.campaignId)
+        : isSet(object.campaign_id)
+        ? globalThis.String(object.campaign_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetCampaignRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.campaignId !== "") {
+      obj.campaignId = message.campaignId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCampaignRequest>): GetCampaignRequest {
+    return GetCampaignRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCampaignRequest>): GetCampaignRequest {
+    const message = createBaseGetCampaignRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.campaignId = object.campaignId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetCampaignResponse(): GetCampaignResponse {
+  return { campaign: undefined };
+}
+
+export const GetCampaignResponse: MessageFns<GetCampaignResponse> = {
+  encode(message: GetCampaignResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.campaign !== undefined) {
+      Campaign.encode(message.campaign, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCampaignResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCampaignResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.campaign = Campaign.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCampaignResponse {
+    return { campaign: isSet(object.campaign) ? Campaign.fromJSON(object.campaign) : undefined };
+  },
+
+  toJSON(message: GetCampaignResponse): unknown {
+    const obj: any = {};
+    if (message.campaign !== undefined) {
+      obj.campaign = Campaign.toJSON(message.campaign);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCampaignResponse>): GetCampaignResponse {
+    return GetCampaignResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCampaignResponse>): GetCampaignResponse {
+    const message = createBaseGetCampaignResponse();
+    message.campaign = (object.campaign !== undefined && object.campaign !== null)
+      ? Campaign.fromPartial(object.campaign)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListCampaignsRequest(): ListCampaignsRequest {
+  return { workspaceId: "", status: "", limit: 0, cursor: "" };
+}
+
+export const ListCampaignsRequest: MessageFns<ListCampaignsRequest> = {
+  encode(message: ListCampaignsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).int32(message.limit);
+    }
+    if (message.cursor !== "") {
+      writer.uint32(34).string(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCampaignsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListCampaignsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListCampaignsRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+    };
+  },
+
+  toJSON(message: ListCampaignsRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListCampaignsRequest>): ListCampaignsRequest {
+    return ListCampaignsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListCampaignsRequest>): ListCampaignsRequest {
+    const message = createBaseListCampaignsRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.status = object.status ?? "";
+    message.limit = object.limit ?? 0;
+    message.cursor = object.cursor ?? "";
+    return message;
+  },
+};
+
+function createBaseListCampaignsResponse(): ListCampaignsResponse {
+  return { campaigns: [], nextCursor: "" };
+}
+
+export const ListCampaignsResponse: MessageFns<ListCampaignsResponse> = {
+  encode(message: ListCampaignsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.campaigns) {
+      Campaign.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(18).string(message.nextCursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCampaignsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListCampaignsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.campaigns.push(Campaign.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListCampaignsResponse {
+    return {
+      campaigns: globalThis.Array.isArray(object?.campaigns)
+        ? object.campaigns.map((e: any) => Campaign.fromJSON(e))
+        : [],
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : "",
+    };
+  },
+
+  toJSON(message: ListCampaignsResponse): unknown {
+    const obj: any = {};
+    if (message.campaigns?.length) {
+      obj.campaigns = message.campaigns.map((e) => Campaign.toJSON(e));
+    }
+    if (message.nextCursor !== "") {
+      obj.nextCursor = message.nextCursor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListCampaignsResponse>): ListCampaignsResponse {
+    return ListCampaignsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListCampaignsResponse>): ListCampaignsResponse {
+    const message = createBaseListCampaignsResponse();
+    message.campaigns = object.campaigns?.map((e) => Campaign.fromPartial(e)) || [];
+    message.nextCursor = object.nextCursor ?? "";
+    return message;
+  },
+};
+
+function createBaseAddCampaignLeadsRequest(): AddCampaignLeadsRequest {
+  return { workspaceId: "", campaignId: "", leadIds: [], leadFilter: undefined };
+}
+
+export const AddCampaignLeadsRequest: MessageFns<AddCampaignLeadsRequest> = {
+  encode(message: AddCampaignLeadsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.campaignId !== "") {
+      writer.uint32(18).string(message.campaignId);
+    }
+    for (const v of message.leadIds) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.leadFilter !== undefined) {
+      LeadFilter.encode(message.leadFilter, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddCampaignLeadsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddCampaignLeadsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.campaignId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.leadIds.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.leadFilter = LeadFilter.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddCampaignLeadsRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      campaignId: isSet(object.campaignId)
+        ? globalThis.String(object.campaignId)
+        : isSet(object.campaign_id)
+        ? globalThis.String(object.campaign_id)
+        : "",
+      leadIds: globalThis.Array.isArray(object?.leadIds)
+        ? object.leadIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.lead_ids)
+        ? object.lead_ids.map((e: any) => globalThis.String(e))
+        : [],
+      leadFilter: isSet(object.leadFilter)
+        ? LeadFilter.fromJSON(object.leadFilter)
+        : isSet(object.lead_filter)
+        ? LeadFilter.fromJSON(object.lead_filter)
+        : undefined,
+    };
+  },
+
+  toJSON(message: AddCampaignLeadsRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.campaignId !== "") {
+      obj.campaignId = message.campaignId;
+    }
+    if (message.leadIds?.length) {
+      obj.leadIds = message.leadIds;
+    }
+    if (message.leadFilter !== undefined) {
+      obj.leadFilter = LeadFilter.toJSON(message.leadFilter);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AddCampaignLeadsRequest>): AddCampaignLeadsRequest {
+    return AddCampaignLeadsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddCampaignLeadsRequest>): AddCampaignLeadsRequest {
+    const message = createBaseAddCampaignLeadsRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.campaignId = object.campaignId ?? "";
+    message.leadIds = object.leadIds?.map((e) => e) || [];
+    message.leadFilter = (object.leadFilter !== undefined && object.leadFilter !== null)
+      ? LeadFilter.fromPartial(object.leadFilter)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAddCampaignLeadsResponse(): AddCampaignLeadsResponse {
+  return { added: 0, alreadyQueued: 0, notFound: [], campaign: undefined };
+}
+
+export const AddCampaignLeadsResponse: MessageFns<AddCampaignLeadsResponse> = {
+  encode(message: AddCampaignLeadsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.added !== 0) {
+      writer.uint32(8).int32(message.added);
+    }
+    if (message.alreadyQueued !== 0) {
+      writer.uint32(16).int32(message.alreadyQueued);
+    }
+    for (const v of message.notFound) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.campaign !== undefined) {
+      Campaign.encode(message.campaign, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddCampaignLeadsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddCampaignLeadsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.added = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.alreadyQueued = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.notFound.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.campaign = Campaign.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddCampaignLeadsResponse {
+    return {
+      added: isSet(object.added) ? globalThis.Number(object.added) : 0,
+      alreadyQueued: isSet(object.alreadyQueued)
+        ? globalThis.Number(object.alreadyQueued)
+        : isSet(object.already_queued)
+        ? globalThis.Number(object.already_queued)
+        : 0,
+      notFound: globalThis.Array.isArray(object?.notFound)
+        ? object.notFound.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.not_found)
+        ? object.not_found.map((e: any) => globalThis.String(e))
+        : [],
+      campaign: isSet(object.campaign) ? Campaign.fromJSON(object.campaign) : undefined,
+    };
+  },
+
+  toJSON(message: AddCampaignLeadsResponse): unknown {
+    const obj: any = {};
+    if (message.added !== 0) {
+      obj.added = Math.round(message.added);
+    }
+    if (message.alreadyQueued !== 0) {
+      obj.alreadyQueued = Math.round(message.alreadyQueued);
+    }
+    if (message.notFound?.length) {
+      obj.notFound = message.notFound;
+    }
+    if (message.campaign !== undefined) {
+      obj.campaign = Campaign.toJSON(message.campaign);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AddCampaignLeadsResponse>): AddCampaignLeadsResponse {
+    return AddCampaignLeadsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddCampaignLeadsResponse>): AddCampaignLeadsResponse {
+    const message = createBaseAddCampaignLeadsResponse();
+    message.added = object.added ?? 0;
+    message.alreadyQueued = object.alreadyQueued ?? 0;
+    message.notFound = object.notFound?.map((e) => e) || [];
+    message.campaign = (object.campaign !== undefined && object.campaign !== null)
+      ? Campaign.fromPartial(object.campaign)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseChangeCampaignStatusRequest(): ChangeCampaignStatusRequest {
+  return { workspaceId: "", campaignId: "", action: "" };
+}
+
+export const ChangeCampaignStatusRequest: MessageFns<ChangeCampaignStatusRequest> = {
+  encode(message: ChangeCampaignStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.campaignId !== "") {
+      writer.uint32(18).string(message.campaignId);
+    }
+    if (message.action !== "") {
+      writer.uint32(26).string(message.action);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChangeCampaignStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChangeCampaignStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.campaignId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChangeCampaignStatusRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      campaignId: isSet(object.campaignId)
+        ? globalThis.String(object.campaignId)
+        : isSet(object.campaign_id)
+        ? globalThis.String(object.campaign_id)
+        : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+    };
+  },
+
+  toJSON(message: ChangeCampaignStatusRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.campaignId !== "") {
+      obj.campaignId = message.campaignId;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChangeCampaignStatusRequest>): ChangeCampaignStatusRequest {
+    return ChangeCampaignStatusRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChangeCampaignStatusRequest>): ChangeCampaignStatusRequest {
+    const message = createBaseChangeCampaignStatusRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.campaignId = object.campaignId ?? "";
+    message.action = object.action ?? "";
+    return message;
+  },
+};
+
+function createBaseCampaignLead(): CampaignLead {
+  return {
+    leadId: "",
+    state: "",
+    attempts: 0,
+    lastOutcome: "",
+    finalOutcome: "",
+    dueAt: undefined,
+    callId: "",
+    updatedAt: undefined,
+  };
+}
+
+export const CampaignLead: MessageFns<CampaignLead> = {
+  encode(message: CampaignLead, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.leadId !== "") {
+      writer.uint32(10).string(message.leadId);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(24).int32(message.attempts);
+    }
+    if (message.lastOutcome !== "") {
+      writer.uint32(34).string(message.lastOutcome);
+    }
+    if (message.finalOutcome !== "") {
+      writer.uint32(42).string(message.finalOutcome);
+    }
+    if (message.dueAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.dueAt), writer.uint32(50).fork()).join();
+    }
+    if (message.callId !== "") {
+      writer.uint32(58).string(message.callId);
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CampaignLead {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCampaignLead();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.leadId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.attempts = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lastOutcome = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.finalOutcome = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.dueAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.callId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CampaignLead {
+    return {
+      leadId: isSet(object.leadId)
+        ? globalThis.String(object.leadId)
+        : isSet(object.lead_id)
+        ? globalThis.String(object.lead_id)
+        : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      lastOutcome: isSet(object.lastOutcome)
+        ? globalThis.String(object.lastOutcome)
+        : isSet(object.last_outcome)
+        ? globalThis.String(object.last_outcome)
+        : "",
+      finalOutcome: isSet(object.finalOutcome)
+        ? globalThis.String(object.finalOutcome)
+        : isSet(object.final_outcome)
+        ? globalThis.String(object.final_outcome)
+        : "",
+      dueAt: isSet(object.dueAt)
+        ? fromJsonTimestamp(object.dueAt)
+        : isSet(object.due_at)
+        ? fromJsonTimestamp(object.due_at)
+        : undefined,
+      callId: isSet(object.callId)
+        ? globalThis.String(object.callId)
+        : isSet(object.call_id)
+        ? globalThis.String(object.call_id)
+        : "",
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CampaignLead): unknown {
+    const obj: any = {};
+    if (message.leadId !== "") {
+      obj.leadId = message.leadId;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.lastOutcome !== "") {
+      obj.lastOutcome = message.lastOutcome;
+    }
+    if (message.finalOutcome !== "") {
+      obj.finalOutcome = message.finalOutcome;
+    }
+    if (message.dueAt !== undefined) {
+      obj.dueAt = message.dueAt.toISOString();
+    }
+    if (message.callId !== "") {
+      obj.callId = message.callId;
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CampaignLead>): CampaignLead {
+    return CampaignLead.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CampaignLead>): CampaignLead {
+    const message = createBaseCampaignLead();
+    message.leadId = object.leadId ?? "";
+    message.state = object.state ?? "";
+    message.attempts = object.attempts ?? 0;
+    message.lastOutcome = object.lastOutcome ?? "";
+    message.finalOutcome = object.finalOutcome ?? "";
+    message.dueAt = object.dueAt ?? undefined;
+    message.callId = object.callId ?? "";
+    message.updatedAt = object.updatedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListCampaignLeadsRequest(): ListCampaignLeadsRequest {
+  return { workspaceId: "", campaignId: "", state: "", limit: 0, cursor: "" };
+}
+
+export const ListCampaignLeadsRequest: MessageFns<ListCampaignLeadsRequest> = {
+  encode(message: ListCampaignLeadsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.campaignId !== "") {
+      writer.uint32(18).string(message.campaignId);
+    }
+    if (message.state !== "") {
+      writer.uint32(26).string(message.state);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(32).int32(message.limit);
+    }
+    if (message.cursor !== "") {
+      writer.uint32(42).string(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCampaignLeadsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListCampaignLeadsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.campaignId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListCampaignLeadsRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      campaignId: isSet(object.campaignId)
+        ? globalThis.String(object.campaignId)
+        : isSet(object.campaign_id)
+        ? globalThis.String(object.campaign_id)
+        : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+    };
+  },
+
+  toJSON(message: ListCampaignLeadsRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.campaignId !== "") {
+      obj.campaignId = message.campaignId;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListCampaignLeadsRequest>): ListCampaignLeadsRequest {
+    return ListCampaignLeadsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListCampaignLeadsRequest>): ListCampaignLeadsRequest {
+    const message = createBaseListCampaignLeadsRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.campaignId = object.campaignId ?? "";
+    message.state = object.state ?? "";
+    message.limit = object.limit ?? 0;
+    message.cursor = object.cursor ?? "";
+    return message;
+  },
+};
+
+function createBaseListCampaignLeadsResponse(): ListCampaignLeadsResponse {
+  return { leads: [], nextCursor: "" };
+}
+
+export const ListCampaignLeadsResponse: MessageFns<ListCampaignLeadsResponse> = {
+  encode(message: ListCampaignLeadsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.leads) {
+      CampaignLead.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(18).string(message.nextCursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCampaignLeadsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListCampaignLeadsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.leads.push(CampaignLead.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListCampaignLeadsResponse {
+    return {
+      leads: globalThis.Array.isArray(object?.leads) ? object.leads.map((e: any) => CampaignLead.fromJSON(e)) : [],
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : "",
+    };
+  },
+
+  toJSON(message: ListCampaignLeadsResponse): unknown {
+    const obj: any = {};
+    if (message.leads?.length) {
+      obj.leads = message.leads.map((e) => CampaignLead.toJSON(e));
+    }
+    if (message.nextCursor !== "") {
+      obj.nextCursor = message.nextCursor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListCampaignLeadsResponse>): ListCampaignLeadsResponse {
+    return ListCampaignLeadsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListCampaignLeadsResponse>): ListCampaignLeadsResponse {
+    const message = createBaseListCampaignLeadsResponse();
+    message.leads = object.leads?.map((e) => CampaignLead.fromPartial(e)) || [];
+    message.nextCursor = object.nextCursor ?? "";
+    return message;
+  },
+};
+
+function createBaseChangeCampaignStatusResponse(): ChangeCampaignStatusResponse {
+  return { campaign: undefined };
+}
+
+export const ChangeCampaignStatusResponse: MessageFns<ChangeCampaignStatusResponse> = {
+  encode(message: ChangeCampaignStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.campaign !== undefined) {
+      Campaign.encode(message.campaign, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChangeCampaignStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChangeCampaignStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.campaign = Campaign.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChangeCampaignStatusResponse {
+    return { campaign: isSet(object.campaign) ? Campaign.fromJSON(object.campaign) : undefined };
+  },
+
+  toJSON(message: ChangeCampaignStatusResponse): unknown {
+    const obj: any = {};
+    if (message.campaign !== undefined) {
+      obj.campaign = Campaign.toJSON(message.campaign);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChangeCampaignStatusResponse>): ChangeCampaignStatusResponse {
+    return ChangeCampaignStatusResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChangeCampaignStatusResponse>): ChangeCampaignStatusResponse {
+    const message = createBaseChangeCampaignStatusResponse();
+    message.campaign = (object.campaign !== undefined && object.campaign !== null)
+      ? Campaign.fromPartial(object.campaign)
+      : undefined;
+    return message;
+  },
+};
 
 function createBaseAssistantVersion(): AssistantVersion {
   return { version: 0, createdAt: undefined };
@@ -3543,7 +6004,7 @@ export const ToolResult: MessageFns<ToolResult> = {
 };
 
 function createBaseHandleToolCallsRequest(): HandleToolCallsRequest {
-  return { workspaceId: "", provider: "", callId: "", providerCallId: "", toolCalls: [] };
+  return { workspaceId: "", provider: "", callId: "", providerCallId: "", toolCalls: [], leadId: "" };
 }
 
 export const HandleToolCallsRequest: MessageFns<HandleToolCallsRequest> = {
@@ -3562,6 +6023,9 @@ export const HandleToolCallsRequest: MessageFns<HandleToolCallsRequest> = {
     }
     for (const v of message.toolCalls) {
       ToolCall.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.leadId !== "") {
+      writer.uint32(50).string(message.leadId);
     }
     return writer;
   },
@@ -3619,6 +6083,14 @@ export const HandleToolCallsRequest: MessageFns<HandleToolCallsRequest> = {
             message.toolCalls.push(ToolCall.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.leadId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3654,6 +6126,11 @@ export const HandleToolCallsRequest: MessageFns<HandleToolCallsRequest> = {
         : globalThis.Array.isArray(object?.tool_calls)
         ? object.tool_calls.map((e: any) => ToolCall.fromJSON(e))
         : [],
+      leadId: isSet(object.leadId)
+        ? globalThis.String(object.leadId)
+        : isSet(object.lead_id)
+        ? globalThis.String(object.lead_id)
+        : "",
     };
   },
 
@@ -3674,6 +6151,9 @@ export const HandleToolCallsRequest: MessageFns<HandleToolCallsRequest> = {
     if (message.toolCalls?.length) {
       obj.toolCalls = message.toolCalls.map((e) => ToolCall.toJSON(e));
     }
+    if (message.leadId !== "") {
+      obj.leadId = message.leadId;
+    }
     return obj;
   },
 
@@ -3687,6 +6167,7 @@ export const HandleToolCallsRequest: MessageFns<HandleToolCallsRequest> = {
     message.callId = object.callId ?? "";
     message.providerCallId = object.providerCallId ?? "";
     message.toolCalls = object.toolCalls?.map((e) => ToolCall.fromPartial(e)) || [];
+    message.leadId = object.leadId ?? "";
     return message;
   },
 };
@@ -6117,9 +8598,9 @@ export const GetOptOutProjectionResponse: MessageFns<GetOptOutProjectionResponse
 };
 
 /**
- * The voice channel. Call and campaign RPCs arrive with their issues; for now it answers from its
- * projection of the consent ledger, kept from leads.lead_opted_out, and keeps the credentials of
- * the voice providers and the calendar.
+ * The voice channel: calls, campaigns and their dialer, assistants, inbound numbers, in-call tools,
+ * the credentials of the voice providers and the calendar, and its projection of the consent
+ * ledger (kept from leads.lead_opted_out).
  */
 export type VoiceServiceService = typeof VoiceServiceService;
 export const VoiceServiceService = {
@@ -6361,6 +8842,79 @@ export const VoiceServiceService = {
     responseDeserialize: (value: Buffer): ListAssistantTemplatesResponse =>
       ListAssistantTemplatesResponse.decode(value),
   },
+  /**
+   * Campaigns: a queue of leads the dialer calls under the global, workspace and campaign caps,
+   * inside each lead's calling hours, retrying per outcome.
+   */
+  createCampaign: {
+    path: "/parley.voice.v1.VoiceService/CreateCampaign" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateCampaignRequest): Buffer =>
+      Buffer.from(CreateCampaignRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateCampaignRequest => CreateCampaignRequest.decode(value),
+    responseSerialize: (value: CreateCampaignResponse): Buffer =>
+      Buffer.from(CreateCampaignResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateCampaignResponse => CreateCampaignResponse.decode(value),
+  },
+  getCampaign: {
+    path: "/parley.voice.v1.VoiceService/GetCampaign" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCampaignRequest): Buffer => Buffer.from(GetCampaignRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCampaignRequest => GetCampaignRequest.decode(value),
+    responseSerialize: (value: GetCampaignResponse): Buffer => Buffer.from(GetCampaignResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetCampaignResponse => GetCampaignResponse.decode(value),
+  },
+  listCampaigns: {
+    path: "/parley.voice.v1.VoiceService/ListCampaigns" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListCampaignsRequest): Buffer => Buffer.from(ListCampaignsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListCampaignsRequest => ListCampaignsRequest.decode(value),
+    responseSerialize: (value: ListCampaignsResponse): Buffer =>
+      Buffer.from(ListCampaignsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListCampaignsResponse => ListCampaignsResponse.decode(value),
+  },
+  /** Appends leads (by id or filter) while the campaign is a draft, running or paused. */
+  addCampaignLeads: {
+    path: "/parley.voice.v1.VoiceService/AddCampaignLeads" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddCampaignLeadsRequest): Buffer =>
+      Buffer.from(AddCampaignLeadsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddCampaignLeadsRequest => AddCampaignLeadsRequest.decode(value),
+    responseSerialize: (value: AddCampaignLeadsResponse): Buffer =>
+      Buffer.from(AddCampaignLeadsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddCampaignLeadsResponse => AddCampaignLeadsResponse.decode(value),
+  },
+  /** The campaign's leads: state, attempts, outcomes, when the next attempt is due. */
+  listCampaignLeads: {
+    path: "/parley.voice.v1.VoiceService/ListCampaignLeads" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListCampaignLeadsRequest): Buffer =>
+      Buffer.from(ListCampaignLeadsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListCampaignLeadsRequest => ListCampaignLeadsRequest.decode(value),
+    responseSerialize: (value: ListCampaignLeadsResponse): Buffer =>
+      Buffer.from(ListCampaignLeadsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListCampaignLeadsResponse => ListCampaignLeadsResponse.decode(value),
+  },
+  /**
+   * start (draft → running), pause, resume, cancel; a move the state does not allow is
+   * FAILED_PRECONDITION.
+   */
+  changeCampaignStatus: {
+    path: "/parley.voice.v1.VoiceService/ChangeCampaignStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ChangeCampaignStatusRequest): Buffer =>
+      Buffer.from(ChangeCampaignStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ChangeCampaignStatusRequest => ChangeCampaignStatusRequest.decode(value),
+    responseSerialize: (value: ChangeCampaignStatusResponse): Buffer =>
+      Buffer.from(ChangeCampaignStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ChangeCampaignStatusResponse => ChangeCampaignStatusResponse.decode(value),
+  },
 } as const;
 
 export interface VoiceServiceServer extends UntypedServiceImplementation {
@@ -6410,6 +8964,22 @@ export interface VoiceServiceServer extends UntypedServiceImplementation {
   /** Removes the assistant from the directory (never from the provider); refused while in use. */
   archiveAssistant: handleUnaryCall<ArchiveAssistantRequest, ArchiveAssistantResponse>;
   listAssistantTemplates: handleUnaryCall<ListAssistantTemplatesRequest, ListAssistantTemplatesResponse>;
+  /**
+   * Campaigns: a queue of leads the dialer calls under the global, workspace and campaign caps,
+   * inside each lead's calling hours, retrying per outcome.
+   */
+  createCampaign: handleUnaryCall<CreateCampaignRequest, CreateCampaignResponse>;
+  getCampaign: handleUnaryCall<GetCampaignRequest, GetCampaignResponse>;
+  listCampaigns: handleUnaryCall<ListCampaignsRequest, ListCampaignsResponse>;
+  /** Appends leads (by id or filter) while the campaign is a draft, running or paused. */
+  addCampaignLeads: handleUnaryCall<AddCampaignLeadsRequest, AddCampaignLeadsResponse>;
+  /** The campaign's leads: state, attempts, outcomes, when the next attempt is due. */
+  listCampaignLeads: handleUnaryCall<ListCampaignLeadsRequest, ListCampaignLeadsResponse>;
+  /**
+   * start (draft → running), pause, resume, cancel; a move the state does not allow is
+   * FAILED_PRECONDITION.
+   */
+  changeCampaignStatus: handleUnaryCall<ChangeCampaignStatusRequest, ChangeCampaignStatusResponse>;
 }
 
 export interface VoiceServiceClient extends Client {
@@ -6738,6 +9308,106 @@ export interface VoiceServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListAssistantTemplatesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Campaigns: a queue of leads the dialer calls under the global, workspace and campaign caps,
+   * inside each lead's calling hours, retrying per outcome.
+   */
+  createCampaign(
+    request: CreateCampaignRequest,
+    callback: (error: ServiceError | null, response: CreateCampaignResponse) => void,
+  ): ClientUnaryCall;
+  createCampaign(
+    request: CreateCampaignRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateCampaignResponse) => void,
+  ): ClientUnaryCall;
+  createCampaign(
+    request: CreateCampaignRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateCampaignResponse) => void,
+  ): ClientUnaryCall;
+  getCampaign(
+    request: GetCampaignRequest,
+    callback: (error: ServiceError | null, response: GetCampaignResponse) => void,
+  ): ClientUnaryCall;
+  getCampaign(
+    request: GetCampaignRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetCampaignResponse) => void,
+  ): ClientUnaryCall;
+  getCampaign(
+    request: GetCampaignRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetCampaignResponse) => void,
+  ): ClientUnaryCall;
+  listCampaigns(
+    request: ListCampaignsRequest,
+    callback: (error: ServiceError | null, response: ListCampaignsResponse) => void,
+  ): ClientUnaryCall;
+  listCampaigns(
+    request: ListCampaignsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListCampaignsResponse) => void,
+  ): ClientUnaryCall;
+  listCampaigns(
+    request: ListCampaignsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListCampaignsResponse) => void,
+  ): ClientUnaryCall;
+  /** Appends leads (by id or filter) while the campaign is a draft, running or paused. */
+  addCampaignLeads(
+    request: AddCampaignLeadsRequest,
+    callback: (error: ServiceError | null, response: AddCampaignLeadsResponse) => void,
+  ): ClientUnaryCall;
+  addCampaignLeads(
+    request: AddCampaignLeadsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddCampaignLeadsResponse) => void,
+  ): ClientUnaryCall;
+  addCampaignLeads(
+    request: AddCampaignLeadsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddCampaignLeadsResponse) => void,
+  ): ClientUnaryCall;
+  /** The campaign's leads: state, attempts, outcomes, when the next attempt is due. */
+  listCampaignLeads(
+    request: ListCampaignLeadsRequest,
+    callback: (error: ServiceError | null, response: ListCampaignLeadsResponse) => void,
+  ): ClientUnaryCall;
+  listCampaignLeads(
+    request: ListCampaignLeadsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListCampaignLeadsResponse) => void,
+  ): ClientUnaryCall;
+  listCampaignLeads(
+    request: ListCampaignLeadsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListCampaignLeadsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * start (draft → running), pause, resume, cancel; a move the state does not allow is
+   * FAILED_PRECONDITION.
+   */
+  changeCampaignStatus(
+    request: ChangeCampaignStatusRequest,
+    callback: (error: ServiceError | null, response: ChangeCampaignStatusResponse) => void,
+  ): ClientUnaryCall;
+  changeCampaignStatus(
+    request: ChangeCampaignStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ChangeCampaignStatusResponse) => void,
+  ): ClientUnaryCall;
+  changeCampaignStatus(
+    request: ChangeCampaignStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ChangeCampaignStatusResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -19,11 +19,223 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Struct } from "../../../google/protobuf/struct";
+import { Timestamp } from "../../../google/protobuf/timestamp";
 import { Integration } from "../../integrations/v1/integrations";
 
 export const protobufPackage = "parley.whatsapp.v1";
 
 export const protobufFileName = "parley/whatsapp/v1/whatsapp.proto";
+
+export interface TemplateRef {
+  name: string;
+  language: string;
+  /** Positional values for {{1}}, {{2}}, … */
+  variables: string[];
+}
+
+export interface SendMessageRequest {
+  workspaceId: string;
+  leadId: string;
+  /** One of text or template. */
+  text: string;
+  template?: TemplateRef | undefined;
+}
+
+export interface SendMessageResponse {
+  message?: Message | undefined;
+}
+
+export interface Template {
+  id: string;
+  provider: string;
+  providerTemplateId: string;
+  name: string;
+  language: string;
+  /** MARKETING, UTILITY, AUTHENTICATION */
+  category: string;
+  /** APPROVED, PENDING, REJECTED, PAUSED */
+  status: string;
+  body: string;
+  variableCount: number;
+  isDefault: boolean;
+  syncedAt?: Date | undefined;
+}
+
+export interface ListTemplatesRequest {
+  workspaceId: string;
+  refresh: boolean;
+}
+
+export interface ListTemplatesResponse {
+  templates: Template[];
+}
+
+export interface PutTemplateRequest {
+  workspaceId: string;
+  name: string;
+  language: string;
+  isDefault: boolean;
+}
+
+export interface PutTemplateResponse {
+  template?: Template | undefined;
+}
+
+export interface BroadcastLeadFilter {
+  status: string;
+  tag: string;
+  query: string;
+}
+
+export interface Broadcast {
+  id: string;
+  template?: TemplateRef | undefined;
+  ratePerSecond: number;
+  /** preparing, sending, completed */
+  status: string;
+  /** Messages queued (leads that had not opted out). */
+  total: number;
+  skippedOptedOut: number;
+  /** Messages by status: pending, sending, queued, sent, delivered, read, failed. */
+  byStatus: { [key: string]: number };
+  createdAt?: Date | undefined;
+  updatedAt?: Date | undefined;
+}
+
+export interface Broadcast_ByStatusEntry {
+  key: string;
+  value: number;
+}
+
+export interface CreateBroadcastRequest {
+  workspaceId: string;
+  template?: TemplateRef | undefined;
+  leadIds: string[];
+  leadFilter?:
+    | BroadcastLeadFilter
+    | undefined;
+  /** 0: the sender's limit. */
+  ratePerSecond: number;
+}
+
+export interface CreateBroadcastResponse {
+  broadcast?: Broadcast | undefined;
+}
+
+export interface GetBroadcastRequest {
+  workspaceId: string;
+  broadcastId: string;
+}
+
+export interface GetBroadcastResponse {
+  broadcast?: Broadcast | undefined;
+}
+
+export interface ListBroadcastsRequest {
+  workspaceId: string;
+  limit: number;
+  cursor: string;
+}
+
+export interface ListBroadcastsResponse {
+  broadcasts: Broadcast[];
+  nextCursor: string;
+}
+
+export interface ResolveSenderRequest {
+  /** twilio, meta */
+  provider: string;
+  senderId: string;
+}
+
+export interface ResolveSenderResponse {
+  /** Empty when no workspace has this sender. */
+  workspaceId: string;
+}
+
+export interface VerifyMetaSignatureRequest {
+  workspaceId: string;
+  rawBody: Buffer;
+  signature: string;
+}
+
+export interface VerifyMetaSignatureResponse {
+  valid: boolean;
+  reason: string;
+}
+
+export interface VerifyMetaTokenRequest {
+  workspaceId: string;
+  verifyToken: string;
+}
+
+export interface VerifyMetaTokenResponse {
+  valid: boolean;
+}
+
+export interface Conversation {
+  id: string;
+  workspaceId: string;
+  leadId: string;
+  provider: string;
+  customer: string;
+  windowExpiresAt?: Date | undefined;
+  lastMessageAt?: Date | undefined;
+  handedOffAt?: Date | undefined;
+  qualification?: { [key: string]: any } | undefined;
+  createdAt?: Date | undefined;
+}
+
+export interface Message {
+  id: string;
+  conversationId: string;
+  leadId: string;
+  direction: string;
+  provider: string;
+  providerMessageId: string;
+  text: string;
+  /** { name, language, variables } for a template message. */
+  template?: { [key: string]: any } | undefined;
+  status: string;
+  errorCode: string;
+  errorMessage: string;
+  origin: string;
+  createdAt?: Date | undefined;
+  updatedAt?: Date | undefined;
+}
+
+export interface ListConversationsRequest {
+  workspaceId: string;
+  leadId: string;
+  limit: number;
+  cursor: string;
+}
+
+export interface ListConversationsResponse {
+  conversations: Conversation[];
+  nextCursor: string;
+}
+
+export interface GetConversationRequest {
+  workspaceId: string;
+  conversationId: string;
+}
+
+export interface GetConversationResponse {
+  conversation?: Conversation | undefined;
+}
+
+export interface ListMessagesRequest {
+  workspaceId: string;
+  conversationId: string;
+  limit: number;
+  cursor: string;
+}
+
+export interface ListMessagesResponse {
+  messages: Message[];
+  nextCursor: string;
+}
 
 export interface VerifyTwilioSignatureRequest {
   workspaceId: string;
@@ -74,6 +286,3626 @@ export interface ListIntegrationsRequest {
 export interface ListIntegrationsResponse {
   integrations: Integration[];
 }
+
+function createBaseTemplateRef(): TemplateRef {
+  return { name: "", language: "", variables: [] };
+}
+
+export const TemplateRef: MessageFns<TemplateRef> = {
+  encode(message: TemplateRef, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.language !== "") {
+      writer.uint32(18).string(message.language);
+    }
+    for (const v of message.variables) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TemplateRef {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTemplateRef();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.variables.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TemplateRef {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      language: isSet(object.language) ? globalThis.String(object.language) : "",
+      variables: globalThis.Array.isArray(object?.variables)
+        ? object.variables.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: TemplateRef): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.language !== "") {
+      obj.language = message.language;
+    }
+    if (message.variables?.length) {
+      obj.variables = message.variables;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TemplateRef>): TemplateRef {
+    return TemplateRef.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TemplateRef>): TemplateRef {
+    const message = createBaseTemplateRef();
+    message.name = object.name ?? "";
+    message.language = object.language ?? "";
+    message.variables = object.variables?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseSendMessageRequest(): SendMessageRequest {
+  return { workspaceId: "", leadId: "", text: "", template: undefined };
+}
+
+export const SendMessageRequest: MessageFns<SendMessageRequest> = {
+  encode(message: SendMessageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.leadId !== "") {
+      writer.uint32(18).string(message.leadId);
+    }
+    if (message.text !== "") {
+      writer.uint32(26).string(message.text);
+    }
+    if (message.template !== undefined) {
+      TemplateRef.encode(message.template, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SendMessageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSendMessageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.leadId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.template = TemplateRef.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SendMessageRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      leadId: isSet(object.leadId)
+        ? globalThis.String(object.leadId)
+        : isSet(object.lead_id)
+        ? globalThis.String(object.lead_id)
+        : "",
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      template: isSet(object.template) ? TemplateRef.fromJSON(object.template) : undefined,
+    };
+  },
+
+  toJSON(message: SendMessageRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.leadId !== "") {
+      obj.leadId = message.leadId;
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.template !== undefined) {
+      obj.template = TemplateRef.toJSON(message.template);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SendMessageRequest>): SendMessageRequest {
+    return SendMessageRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SendMessageRequest>): SendMessageRequest {
+    const message = createBaseSendMessageRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.leadId = object.leadId ?? "";
+    message.text = object.text ?? "";
+    message.template = (object.template !== undefined && object.template !== null)
+      ? TemplateRef.fromPartial(object.template)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSendMessageResponse(): SendMessageResponse {
+  return { message: undefined };
+}
+
+export const SendMessageResponse: MessageFns<SendMessageResponse> = {
+  encode(message: SendMessageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.message !== undefined) {
+      Message.encode(message.message, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SendMessageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSendMessageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.message = Message.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SendMessageResponse {
+    return { message: isSet(object.message) ? Message.fromJSON(object.message) : undefined };
+  },
+
+  toJSON(message: SendMessageResponse): unknown {
+    const obj: any = {};
+    if (message.message !== undefined) {
+      obj.message = Message.toJSON(message.message);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SendMessageResponse>): SendMessageResponse {
+    return SendMessageResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SendMessageResponse>): SendMessageResponse {
+    const message = createBaseSendMessageResponse();
+    message.message = (object.message !== undefined && object.message !== null)
+      ? Message.fromPartial(object.message)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTemplate(): Template {
+  return {
+    id: "",
+    provider: "",
+    providerTemplateId: "",
+    name: "",
+    language: "",
+    category: "",
+    status: "",
+    body: "",
+    variableCount: 0,
+    isDefault: false,
+    syncedAt: undefined,
+  };
+}
+
+export const Template: MessageFns<Template> = {
+  encode(message: Template, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.provider !== "") {
+      writer.uint32(18).string(message.provider);
+    }
+    if (message.providerTemplateId !== "") {
+      writer.uint32(26).string(message.providerTemplateId);
+    }
+    if (message.name !== "") {
+      writer.uint32(34).string(message.name);
+    }
+    if (message.language !== "") {
+      writer.uint32(42).string(message.language);
+    }
+    if (message.category !== "") {
+      writer.uint32(50).string(message.category);
+    }
+    if (message.status !== "") {
+      writer.uint32(58).string(message.status);
+    }
+    if (message.body !== "") {
+      writer.uint32(66).string(message.body);
+    }
+    if (message.variableCount !== 0) {
+      writer.uint32(72).int32(message.variableCount);
+    }
+    if (message.isDefault !== false) {
+      writer.uint32(80).bool(message.isDefault);
+    }
+    if (message.syncedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.syncedAt), writer.uint32(90).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Template {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTemplate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.providerTemplateId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.category = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.body = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.variableCount = reader.int32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.isDefault = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.syncedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Template {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      providerTemplateId: isSet(object.providerTemplateId)
+        ? globalThis.String(object.providerTemplateId)
+        : isSet(object.provider_template_id)
+        ? globalThis.String(object.provider_template_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      language: isSet(object.language) ? globalThis.String(object.language) : "",
+      category: isSet(object.category) ? globalThis.String(object.category) : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      body: isSet(object.body) ? globalThis.String(object.body) : "",
+      variableCount: isSet(object.variableCount)
+        ? globalThis.Number(object.variableCount)
+        : isSet(object.variable_count)
+        ? globalThis.Number(object.variable_count)
+        : 0,
+      isDefault: isSet(object.isDefault)
+        ? globalThis.Boolean(object.isDefault)
+        : isSet(object.is_default)
+        ? globalThis.Boolean(object.is_default)
+        : false,
+      syncedAt: isSet(object.syncedAt)
+        ? fromJsonTimestamp(object.syncedAt)
+        : isSet(object.synced_at)
+        ? fromJsonTimestamp(object.synced_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Template): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.providerTemplateId !== "") {
+      obj.providerTemplateId = message.providerTemplateId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.language !== "") {
+      obj.language = message.language;
+    }
+    if (message.category !== "") {
+      obj.category = message.category;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.body !== "") {
+      obj.body = message.body;
+    }
+    if (message.variableCount !== 0) {
+      obj.variableCount = Math.round(message.variableCount);
+    }
+    if (message.isDefault !== false) {
+      obj.isDefault = message.isDefault;
+    }
+    if (message.syncedAt !== undefined) {
+      obj.syncedAt = message.syncedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Template>): Template {
+    return Template.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Template>): Template {
+    const message = createBaseTemplate();
+    message.id = object.id ?? "";
+    message.provider = object.provider ?? "";
+    message.providerTemplateId = object.providerTemplateId ?? "";
+    message.name = object.name ?? "";
+    message.language = object.language ?? "";
+    message.category = object.category ?? "";
+    message.status = object.status ?? "";
+    message.body = object.body ?? "";
+    message.variableCount = object.variableCount ?? 0;
+    message.isDefault = object.isDefault ?? false;
+    message.syncedAt = object.syncedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListTemplatesRequest(): ListTemplatesRequest {
+  return { workspaceId: "", refresh: false };
+}
+
+export const ListTemplatesRequest: MessageFns<ListTemplatesRequest> = {
+  encode(message: ListTemplatesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.refresh !== false) {
+      writer.uint32(16).bool(message.refresh);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTemplatesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTemplatesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.refresh = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTemplatesRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      refresh: isSet(object.refresh) ? globalThis.Boolean(object.refresh) : false,
+    };
+  },
+
+  toJSON(message: ListTemplatesRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.refresh !== false) {
+      obj.refresh = message.refresh;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTemplatesRequest>): ListTemplatesRequest {
+    return ListTemplatesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTemplatesRequest>): ListTemplatesRequest {
+    const message = createBaseListTemplatesRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.refresh = object.refresh ?? false;
+    return message;
+  },
+};
+
+function createBaseListTemplatesResponse(): ListTemplatesResponse {
+  return { templates: [] };
+}
+
+export const ListTemplatesResponse: MessageFns<ListTemplatesResponse> = {
+  encode(message: ListTemplatesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.templates) {
+      Template.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTemplatesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTemplatesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.templates.push(Template.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTemplatesResponse {
+    return {
+      templates: globalThis.Array.isArray(object?.templates)
+        ? object.templates.map((e: any) => Template.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListTemplatesResponse): unknown {
+    const obj: any = {};
+    if (message.templates?.length) {
+      obj.templates = message.templates.map((e) => Template.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTemplatesResponse>): ListTemplatesResponse {
+    return ListTemplatesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTemplatesResponse>): ListTemplatesResponse {
+    const message = createBaseListTemplatesResponse();
+    message.templates = object.templates?.map((e) => Template.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePutTemplateRequest(): PutTemplateRequest {
+  return { workspaceId: "", name: "", language: "", isDefault: false };
+}
+
+export const PutTemplateRequest: MessageFns<PutTemplateRequest> = {
+  encode(message: PutTemplateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.language !== "") {
+      writer.uint32(26).string(message.language);
+    }
+    if (message.isDefault !== false) {
+      writer.uint32(32).bool(message.isDefault);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutTemplateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutTemplateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.isDefault = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutTemplateRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      language: isSet(object.language) ? globalThis.String(object.language) : "",
+      isDefault: isSet(object.isDefault)
+        ? globalThis.Boolean(object.isDefault)
+        : isSet(object.is_default)
+        ? globalThis.Boolean(object.is_default)
+        : false,
+    };
+  },
+
+  toJSON(message: PutTemplateRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.language !== "") {
+      obj.language = message.language;
+    }
+    if (message.isDefault !== false) {
+      obj.isDefault = message.isDefault;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PutTemplateRequest>): PutTemplateRequest {
+    return PutTemplateRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PutTemplateRequest>): PutTemplateRequest {
+    const message = createBasePutTemplateRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.name = object.name ?? "";
+    message.language = object.language ?? "";
+    message.isDefault = object.isDefault ?? false;
+    return message;
+  },
+};
+
+function createBasePutTemplateResponse(): PutTemplateResponse {
+  return { template: undefined };
+}
+
+export const PutTemplateResponse: MessageFns<PutTemplateResponse> = {
+  encode(message: PutTemplateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.template !== undefined) {
+      Template.encode(message.template, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutTemplateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutTemplateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.template = Template.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutTemplateResponse {
+    return { template: isSet(object.template) ? Template.fromJSON(object.template) : undefined };
+  },
+
+  toJSON(message: PutTemplateResponse): unknown {
+    const obj: any = {};
+    if (message.template !== undefined) {
+      obj.template = Template.toJSON(message.template);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PutTemplateResponse>): PutTemplateResponse {
+    return PutTemplateResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PutTemplateResponse>): PutTemplateResponse {
+    const message = createBasePutTemplateResponse();
+    message.template = (object.template !== undefined && object.template !== null)
+      ? Template.fromPartial(object.template)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseBroadcastLeadFilter(): BroadcastLeadFilter {
+  return { status: "", tag: "", query: "" };
+}
+
+export const BroadcastLeadFilter: MessageFns<BroadcastLeadFilter> = {
+  encode(message: BroadcastLeadFilter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== "") {
+      writer.uint32(10).string(message.status);
+    }
+    if (message.tag !== "") {
+      writer.uint32(18).string(message.tag);
+    }
+    if (message.query !== "") {
+      writer.uint32(26).string(message.query);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BroadcastLeadFilter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBroadcastLeadFilter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tag = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.query = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BroadcastLeadFilter {
+    return {
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      tag: isSet(object.tag) ? globalThis.String(object.tag) : "",
+      query: isSet(object.query) ? globalThis.String(object.query) : "",
+    };
+  },
+
+  toJSON(message: BroadcastLeadFilter): unknown {
+    const obj: any = {};
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.tag !== "") {
+      obj.tag = message.tag;
+    }
+    if (message.query !== "") {
+      obj.query = message.query;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BroadcastLeadFilter>): BroadcastLeadFilter {
+    return BroadcastLeadFilter.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BroadcastLeadFilter>): BroadcastLeadFilter {
+    const message = createBaseBroadcastLeadFilter();
+    message.status = object.status ?? "";
+    message.tag = object.tag ?? "";
+    message.query = object.query ?? "";
+    return message;
+  },
+};
+
+function createBaseBroadcast(): Broadcast {
+  return {
+    id: "",
+    template: undefined,
+    ratePerSecond: 0,
+    status: "",
+    total: 0,
+    skippedOptedOut: 0,
+    byStatus: {},
+    createdAt: undefined,
+    updatedAt: undefined,
+  };
+}
+
+export const Broadcast: MessageFns<Broadcast> = {
+  encode(message: Broadcast, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.template !== undefined) {
+      TemplateRef.encode(message.template, writer.uint32(18).fork()).join();
+    }
+    if (message.ratePerSecond !== 0) {
+      writer.uint32(24).int32(message.ratePerSecond);
+    }
+    if (message.status !== "") {
+      writer.uint32(34).string(message.status);
+    }
+    if (message.total !== 0) {
+      writer.uint32(40).int32(message.total);
+    }
+    if (message.skippedOptedOut !== 0) {
+      writer.uint32(48).int32(message.skippedOptedOut);
+    }
+    globalThis.Object.entries(message.byStatus).forEach(([key, value]: [string, number]) => {
+      Broadcast_ByStatusEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(66).fork()).join();
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(74).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Broadcast {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBroadcast();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.template = TemplateRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ratePerSecond = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.total = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.skippedOptedOut = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = Broadcast_ByStatusEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.byStatus[entry7.key] = entry7.value;
+            }
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Broadcast {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      template: isSet(object.template) ? TemplateRef.fromJSON(object.template) : undefined,
+      ratePerSecond: isSet(object.ratePerSecond)
+        ? globalThis.Number(object.ratePerSecond)
+        : isSet(object.rate_per_second)
+        ? globalThis.Number(object.rate_per_second)
+        : 0,
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      skippedOptedOut: isSet(object.skippedOptedOut)
+        ? globalThis.Number(object.skippedOptedOut)
+        : isSet(object.skipped_opted_out)
+        ? globalThis.Number(object.skipped_opted_out)
+        : 0,
+      byStatus: isObject(object.byStatus)
+        ? (globalThis.Object.entries(object.byStatus) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.by_status)
+        ? (globalThis.Object.entries(object.by_status) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Broadcast): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.template !== undefined) {
+      obj.template = TemplateRef.toJSON(message.template);
+    }
+    if (message.ratePerSecond !== 0) {
+      obj.ratePerSecond = Math.round(message.ratePerSecond);
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    if (message.skippedOptedOut !== 0) {
+      obj.skippedOptedOut = Math.round(message.skippedOptedOut);
+    }
+    if (message.byStatus) {
+      const entries = globalThis.Object.entries(message.byStatus) as [string, number][];
+      if (entries.length > 0) {
+        obj.byStatus = {};
+        entries.forEach(([k, v]) => {
+          obj.byStatus[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Broadcast>): Broadcast {
+    return Broadcast.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Broadcast>): Broadcast {
+    const message = createBaseBroadcast();
+    message.id = object.id ?? "";
+    message.template = (object.template !== undefined && object.template !== null)
+      ? TemplateRef.fromPartial(object.template)
+      : undefined;
+    message.ratePerSecond = object.ratePerSecond ?? 0;
+    message.status = object.status ?? "";
+    message.total = object.total ?? 0;
+    message.skippedOptedOut = object.skippedOptedOut ?? 0;
+    message.byStatus = (globalThis.Object.entries(object.byStatus ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.createdAt = object.createdAt ?? undefined;
+    message.updatedAt = object.updatedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseBroadcast_ByStatusEntry(): Broadcast_ByStatusEntry {
+  return { key: "", value: 0 };
+}
+
+export const Broadcast_ByStatusEntry: MessageFns<Broadcast_ByStatusEntry> = {
+  encode(message: Broadcast_ByStatusEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).int32(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Broadcast_ByStatusEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBroadcast_ByStatusEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Broadcast_ByStatusEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: Broadcast_ByStatusEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Broadcast_ByStatusEntry>): Broadcast_ByStatusEntry {
+    return Broadcast_ByStatusEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Broadcast_ByStatusEntry>): Broadcast_ByStatusEntry {
+    const message = createBaseBroadcast_ByStatusEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseCreateBroadcastRequest(): CreateBroadcastRequest {
+  return { workspaceId: "", template: undefined, leadIds: [], leadFilter: undefined, ratePerSecond: 0 };
+}
+
+export const CreateBroadcastRequest: MessageFns<CreateBroadcastRequest> = {
+  encode(message: CreateBroadcastRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.template !== undefined) {
+      TemplateRef.encode(message.template, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.leadIds) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.leadFilter !== undefined) {
+      BroadcastLeadFilter.encode(message.leadFilter, writer.uint32(34).fork()).join();
+    }
+    if (message.ratePerSecond !== 0) {
+      writer.uint32(40).int32(message.ratePerSecond);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateBroadcastRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateBroadcastRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.template = TemplateRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.leadIds.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.leadFilter = BroadcastLeadFilter.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.ratePerSecond = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateBroadcastRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      template: isSet(object.template) ? TemplateRef.fromJSON(object.template) : undefined,
+      leadIds: globalThis.Array.isArray(object?.leadIds)
+        ? object.leadIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.lead_ids)
+        ? object.lead_ids.map((e: any) => globalThis.String(e))
+        : [],
+      leadFilter: isSet(object.leadFilter)
+        ? BroadcastLeadFilter.fromJSON(object.leadFilter)
+        : isSet(object.lead_filter)
+        ? BroadcastLeadFilter.fromJSON(object.lead_filter)
+        : undefined,
+      ratePerSecond: isSet(object.ratePerSecond)
+        ? globalThis.Number(object.ratePerSecond)
+        : isSet(object.rate_per_second)
+        ? globalThis.Number(object.rate_per_second)
+        : 0,
+    };
+  },
+
+  toJSON(message: CreateBroadcastRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.template !== undefined) {
+      obj.template = TemplateRef.toJSON(message.template);
+    }
+    if (message.leadIds?.length) {
+      obj.leadIds = message.leadIds;
+    }
+    if (message.leadFilter !== undefined) {
+      obj.leadFilter = BroadcastLeadFilter.toJSON(message.leadFilter);
+    }
+    if (message.ratePerSecond !== 0) {
+      obj.ratePerSecond = Math.round(message.ratePerSecond);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateBroadcastRequest>): CreateBroadcastRequest {
+    return CreateBroadcastRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateBroadcastRequest>): CreateBroadcastRequest {
+    const message = createBaseCreateBroadcastRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.template = (object.template !== undefined && object.template !== null)
+      ? TemplateRef.fromPartial(object.template)
+      : undefined;
+    message.leadIds = object.leadIds?.map((e) => e) || [];
+    message.leadFilter = (object.leadFilter !== undefined && object.leadFilter !== null)
+      ? BroadcastLeadFilter.fromPartial(object.leadFilter)
+      : undefined;
+    message.ratePerSecond = object.ratePerSecond ?? 0;
+    return message;
+  },
+};
+
+function createBaseCreateBroadcastResponse(): CreateBroadcastResponse {
+  return { broadcast: undefined };
+}
+
+export const CreateBroadcastResponse: MessageFns<CreateBroadcastResponse> = {
+  encode(message: CreateBroadcastResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.broadcast !== undefined) {
+      Broadcast.encode(message.broadcast, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateBroadcastResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateBroadcastResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.broadcast = Broadcast.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateBroadcastResponse {
+    return { broadcast: isSet(object.broadcast) ? Broadcast.fromJSON(object.broadcast) : undefined };
+  },
+
+  toJSON(message: CreateBroadcastResponse): unknown {
+    const obj: any = {};
+    if (message.broadcast !== undefined) {
+      obj.broadcast = Broadcast.toJSON(message.broadcast);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateBroadcastResponse>): CreateBroadcastResponse {
+    return CreateBroadcastResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateBroadcastResponse>): CreateBroadcastResponse {
+    const message = createBaseCreateBroadcastResponse();
+    message.broadcast = (object.broadcast !== undefined && object.broadcast !== null)
+      ? Broadcast.fromPartial(object.broadcast)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetBroadcastRequest(): GetBroadcastRequest {
+  return { workspaceId: "", broadcastId: "" };
+}
+
+export const GetBroadcastRequest: MessageFns<GetBroadcastRequest> = {
+  encode(message: GetBroadcastRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.broadcastId !== "") {
+      writer.uint32(18).string(message.broadcastId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetBroadcastRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetBroadcastRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.broadcastId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetBroadcastRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      broadcastId: isSet(object.broadcastId)
+        ? globalThis.String(object.broadcastId)
+        : isSet(object.broadcast_id)
+        ? globalThis.String(object.broadcast_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetBroadcastRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.broadcastId !== "") {
+      obj.broadcastId = message.broadcastId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetBroadcastRequest>): GetBroadcastRequest {
+    return GetBroadcastRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetBroadcastRequest>): GetBroadcastRequest {
+    const message = createBaseGetBroadcastRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.broadcastId = object.broadcastId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetBroadcastResponse(): GetBroadcastResponse {
+  return { broadcast: undefined };
+}
+
+export const GetBroadcastResponse: MessageFns<GetBroadcastResponse> = {
+  encode(message: GetBroadcastResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.broadcast !== undefined) {
+      Broadcast.encode(message.broadcast, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetBroadcastResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetBroadcastResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.broadcast = Broadcast.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetBroadcastResponse {
+    return { broadcast: isSet(object.broadcast) ? Broadcast.fromJSON(object.broadcast) : undefined };
+  },
+
+  toJSON(message: GetBroadcastResponse): unknown {
+    const obj: any = {};
+    if (message.broadcast !== undefined) {
+      obj.broadcast = Broadcast.toJSON(message.broadcast);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetBroadcastResponse>): GetBroadcastResponse {
+    return GetBroadcastResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetBroadcastResponse>): GetBroadcastResponse {
+    const message = createBaseGetBroadcastResponse();
+    message.broadcast = (object.broadcast !== undefined && object.broadcast !== null)
+      ? Broadcast.fromPartial(object.broadcast)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListBroadcastsRequest(): ListBroadcastsRequest {
+  return { workspaceId: "", limit: 0, cursor: "" };
+}
+
+export const ListBroadcastsRequest: MessageFns<ListBroadcastsRequest> = {
+  encode(message: ListBroadcastsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).int32(message.limit);
+    }
+    if (message.cursor !== "") {
+      writer.uint32(26).string(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListBroadcastsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListBroadcastsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListBroadcastsRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+    };
+  },
+
+  toJSON(message: ListBroadcastsRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListBroadcastsRequest>): ListBroadcastsRequest {
+    return ListBroadcastsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListBroadcastsRequest>): ListBroadcastsRequest {
+    const message = createBaseListBroadcastsRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.limit = object.limit ?? 0;
+    message.cursor = object.cursor ?? "";
+    return message;
+  },
+};
+
+function createBaseListBroadcastsResponse(): ListBroadcastsResponse {
+  return { broadcasts: [], nextCursor: "" };
+}
+
+export const ListBroadcastsResponse: MessageFns<ListBroadcastsResponse> = {
+  encode(message: ListBroadcastsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.broadcasts) {
+      Broadcast.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(18).string(message.nextCursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListBroadcastsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListBroadcastsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.broadcasts.push(Broadcast.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListBroadcastsResponse {
+    return {
+      broadcasts: globalThis.Array.isArray(object?.broadcasts)
+        ? object.broadcasts.map((e: any) => Broadcast.fromJSON(e))
+        : [],
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : "",
+    };
+  },
+
+  toJSON(message: ListBroadcastsResponse): unknown {
+    const obj: any = {};
+    if (message.broadcasts?.length) {
+      obj.broadcasts = message.broadcasts.map((e) => Broadcast.toJSON(e));
+    }
+    if (message.nextCursor !== "") {
+      obj.nextCursor = message.nextCursor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListBroadcastsResponse>): ListBroadcastsResponse {
+    return ListBroadcastsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListBroadcastsResponse>): ListBroadcastsResponse {
+    const message = createBaseListBroadcastsResponse();
+    message.broadcasts = object.broadcasts?.map((e) => Broadcast.fromPartial(e)) || [];
+    message.nextCursor = object.nextCursor ?? "";
+    return message;
+  },
+};
+
+function createBaseResolveSenderRequest(): ResolveSenderRequest {
+  return { provider: "", senderId: "" };
+}
+
+export const ResolveSenderRequest: MessageFns<ResolveSenderRequest> = {
+  encode(message: ResolveSenderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.provider !== "") {
+      writer.uint32(10).string(message.provider);
+    }
+    if (message.senderId !== "") {
+      writer.uint32(18).string(message.senderId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolveSenderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolveSenderRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.senderId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResolveSenderRequest {
+    return {
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      senderId: isSet(object.senderId)
+        ? globalThis.String(object.senderId)
+        : isSet(object.sender_id)
+        ? globalThis.String(object.sender_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ResolveSenderRequest): unknown {
+    const obj: any = {};
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.senderId !== "") {
+      obj.senderId = message.senderId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResolveSenderRequest>): ResolveSenderRequest {
+    return ResolveSenderRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResolveSenderRequest>): ResolveSenderRequest {
+    const message = createBaseResolveSenderRequest();
+    message.provider = object.provider ?? "";
+    message.senderId = object.senderId ?? "";
+    return message;
+  },
+};
+
+function createBaseResolveSenderResponse(): ResolveSenderResponse {
+  return { workspaceId: "" };
+}
+
+export const ResolveSenderResponse: MessageFns<ResolveSenderResponse> = {
+  encode(message: ResolveSenderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolveSenderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolveSenderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResolveSenderResponse {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ResolveSenderResponse): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResolveSenderResponse>): ResolveSenderResponse {
+    return ResolveSenderResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResolveSenderResponse>): ResolveSenderResponse {
+    const message = createBaseResolveSenderResponse();
+    message.workspaceId = object.workspaceId ?? "";
+    return message;
+  },
+};
+
+function createBaseVerifyMetaSignatureRequest(): VerifyMetaSignatureRequest {
+  return { workspaceId: "", rawBody: Buffer.alloc(0), signature: "" };
+}
+
+export const VerifyMetaSignatureRequest: MessageFns<VerifyMetaSignatureRequest> = {
+  encode(message: VerifyMetaSignatureRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.rawBody.length !== 0) {
+      writer.uint32(18).bytes(message.rawBody);
+    }
+    if (message.signature !== "") {
+      writer.uint32(26).string(message.signature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyMetaSignatureRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyMetaSignatureRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rawBody = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.signature = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyMetaSignatureRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      rawBody: isSet(object.rawBody)
+        ? Buffer.from(bytesFromBase64(object.rawBody))
+        : isSet(object.raw_body)
+        ? Buffer.from(bytesFromBase64(object.raw_body))
+        : Buffer.alloc(0),
+      signature: isSet(object.signature) ? globalThis.String(object.signature) : "",
+    };
+  },
+
+  toJSON(message: VerifyMetaSignatureRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.rawBody.length !== 0) {
+      obj.rawBody = base64FromBytes(message.rawBody);
+    }
+    if (message.signature !== "") {
+      obj.signature = message.signature;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyMetaSignatureRequest>): VerifyMetaSignatureRequest {
+    return VerifyMetaSignatureRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VerifyMetaSignatureRequest>): VerifyMetaSignatureRequest {
+    const message = createBaseVerifyMetaSignatureRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.rawBody = object.rawBody ?? Buffer.alloc(0);
+    message.signature = object.signature ?? "";
+    return message;
+  },
+};
+
+function createBaseVerifyMetaSignatureResponse(): VerifyMetaSignatureResponse {
+  return { valid: false, reason: "" };
+}
+
+export const VerifyMetaSignatureResponse: MessageFns<VerifyMetaSignatureResponse> = {
+  encode(message: VerifyMetaSignatureResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.valid !== false) {
+      writer.uint32(8).bool(message.valid);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyMetaSignatureResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyMetaSignatureResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.valid = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyMetaSignatureResponse {
+    return {
+      valid: isSet(object.valid) ? globalThis.Boolean(object.valid) : false,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: VerifyMetaSignatureResponse): unknown {
+    const obj: any = {};
+    if (message.valid !== false) {
+      obj.valid = message.valid;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyMetaSignatureResponse>): VerifyMetaSignatureResponse {
+    return VerifyMetaSignatureResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VerifyMetaSignatureResponse>): VerifyMetaSignatureResponse {
+    const message = createBaseVerifyMetaSignatureResponse();
+    message.valid = object.valid ?? false;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseVerifyMetaTokenRequest(): VerifyMetaTokenRequest {
+  return { workspaceId: "", verifyToken: "" };
+}
+
+export const VerifyMetaTokenRequest: MessageFns<VerifyMetaTokenRequest> = {
+  encode(message: VerifyMetaTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.verifyToken !== "") {
+      writer.uint32(18).string(message.verifyToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyMetaTokenRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyMetaTokenRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.verifyToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyMetaTokenRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      verifyToken: isSet(object.verifyToken)
+        ? globalThis.String(object.verifyToken)
+        : isSet(object.verify_token)
+        ? globalThis.String(object.verify_token)
+        : "",
+    };
+  },
+
+  toJSON(message: VerifyMetaTokenRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.verifyToken !== "") {
+      obj.verifyToken = message.verifyToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyMetaTokenRequest>): VerifyMetaTokenRequest {
+    return VerifyMetaTokenRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VerifyMetaTokenRequest>): VerifyMetaTokenRequest {
+    const message = createBaseVerifyMetaTokenRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.verifyToken = object.verifyToken ?? "";
+    return message;
+  },
+};
+
+function createBaseVerifyMetaTokenResponse(): VerifyMetaTokenResponse {
+  return { valid: false };
+}
+
+export const VerifyMetaTokenResponse: MessageFns<VerifyMetaTokenResponse> = {
+  encode(message: VerifyMetaTokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.valid !== false) {
+      writer.uint32(8).bool(message.valid);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyMetaTokenResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyMetaTokenResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.valid = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyMetaTokenResponse {
+    return { valid: isSet(object.valid) ? globalThis.Boolean(object.valid) : false };
+  },
+
+  toJSON(message: VerifyMetaTokenResponse): unknown {
+    const obj: any = {};
+    if (message.valid !== false) {
+      obj.valid = message.valid;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyMetaTokenResponse>): VerifyMetaTokenResponse {
+    return VerifyMetaTokenResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VerifyMetaTokenResponse>): VerifyMetaTokenResponse {
+    const message = createBaseVerifyMetaTokenResponse();
+    message.valid = object.valid ?? false;
+    return message;
+  },
+};
+
+function createBaseConversation(): Conversation {
+  return {
+    id: "",
+    workspaceId: "",
+    leadId: "",
+    provider: "",
+    customer: "",
+    windowExpiresAt: undefined,
+    lastMessageAt: undefined,
+    handedOffAt: undefined,
+    qualification: undefined,
+    createdAt: undefined,
+  };
+}
+
+export const Conversation: MessageFns<Conversation> = {
+  encode(message: Conversation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.workspaceId !== "") {
+      writer.uint32(18).string(message.workspaceId);
+    }
+    if (message.leadId !== "") {
+      writer.uint32(26).string(message.leadId);
+    }
+    if (message.provider !== "") {
+      writer.uint32(34).string(message.provider);
+    }
+    if (message.customer !== "") {
+      writer.uint32(42).string(message.customer);
+    }
+    if (message.windowExpiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.windowExpiresAt), writer.uint32(50).fork()).join();
+    }
+    if (message.lastMessageAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastMessageAt), writer.uint32(58).fork()).join();
+    }
+    if (message.handedOffAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.handedOffAt), writer.uint32(66).fork()).join();
+    }
+    if (message.qualification !== undefined) {
+      Struct.encode(Struct.wrap(message.qualification), writer.uint32(74).fork()).join();
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(82).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Conversation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConversation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.leadId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.customer = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.windowExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.lastMessageAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.handedOffAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.qualification = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Conversation {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      leadId: isSet(object.leadId)
+        ? globalThis.String(object.leadId)
+        : isSet(object.lead_id)
+        ? globalThis.String(object.lead_id)
+        : "",
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      customer: isSet(object.customer) ? globalThis.String(object.customer) : "",
+      windowExpiresAt: isSet(object.windowExpiresAt)
+        ? fromJsonTimestamp(object.windowExpiresAt)
+        : isSet(object.window_expires_at)
+        ? fromJsonTimestamp(object.window_expires_at)
+        : undefined,
+      lastMessageAt: isSet(object.lastMessageAt)
+        ? fromJsonTimestamp(object.lastMessageAt)
+        : isSet(object.last_message_at)
+        ? fromJsonTimestamp(object.last_message_at)
+        : undefined,
+      handedOffAt: isSet(object.handedOffAt)
+        ? fromJsonTimestamp(object.handedOffAt)
+        : isSet(object.handed_off_at)
+        ? fromJsonTimestamp(object.handed_off_at)
+        : undefined,
+      qualification: isObject(object.qualification) ? object.qualification : undefined,
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Conversation): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.leadId !== "") {
+      obj.leadId = message.leadId;
+    }
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.customer !== "") {
+      obj.customer = message.customer;
+    }
+    if (message.windowExpiresAt !== undefined) {
+      obj.windowExpiresAt = message.windowExpiresAt.toISOString();
+    }
+    if (message.lastMessageAt !== undefined) {
+      obj.lastMessageAt = message.lastMessageAt.toISOString();
+    }
+    if (message.handedOffAt !== undefined) {
+      obj.handedOffAt = message.handedOffAt.toISOString();
+    }
+    if (message.qualification !== undefined) {
+      obj.qualification = message.qualification;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Conversation>): Conversation {
+    return Conversation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Conversation>): Conversation {
+    const message = createBaseConversation();
+    message.id = object.id ?? "";
+    message.workspaceId = object.workspaceId ?? "";
+    message.leadId = object.leadId ?? "";
+    message.provider = object.provider ?? "";
+    message.customer = object.customer ?? "";
+    message.windowExpiresAt = object.windowExpiresAt ?? undefined;
+    message.lastMessageAt = object.lastMessageAt ?? undefined;
+    message.handedOffAt = object.handedOffAt ?? undefined;
+    message.qualification = object.qualification ?? undefined;
+    message.createdAt = object.createdAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseMessage(): Message {
+  return {
+    id: "",
+    conversationId: "",
+    leadId: "",
+    direction: "",
+    provider: "",
+    providerMessageId: "",
+    text: "",
+    template: undefined,
+    status: "",
+    errorCode: "",
+    errorMessage: "",
+    origin: "",
+    createdAt: undefined,
+    updatedAt: undefined,
+  };
+}
+
+export const Message: MessageFns<Message> = {
+  encode(message: Message, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(18).string(message.conversationId);
+    }
+    if (message.leadId !== "") {
+      writer.uint32(26).string(message.leadId);
+    }
+    if (message.direction !== "") {
+      writer.uint32(34).string(message.direction);
+    }
+    if (message.provider !== "") {
+      writer.uint32(42).string(message.provider);
+    }
+    if (message.providerMessageId !== "") {
+      writer.uint32(50).string(message.providerMessageId);
+    }
+    if (message.text !== "") {
+      writer.uint32(58).string(message.text);
+    }
+    if (message.template !== undefined) {
+      Struct.encode(Struct.wrap(message.template), writer.uint32(66).fork()).join();
+    }
+    if (message.status !== "") {
+      writer.uint32(74).string(message.status);
+    }
+    if (message.errorCode !== "") {
+      writer.uint32(82).string(message.errorCode);
+    }
+    if (message.errorMessage !== "") {
+      writer.uint32(90).string(message.errorMessage);
+    }
+    if (message.origin !== "") {
+      writer.uint32(98).string(message.origin);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(106).fork()).join();
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(114).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Message {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMessage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.leadId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.direction = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.providerMessageId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.template = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.errorCode = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.errorMessage = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.origin = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Message {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      leadId: isSet(object.leadId)
+        ? globalThis.String(object.leadId)
+        : isSet(object.lead_id)
+        ? globalThis.String(object.lead_id)
+        : "",
+      direction: isSet(object.direction) ? globalThis.String(object.direction) : "",
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      providerMessageId: isSet(object.providerMessageId)
+        ? globalThis.String(object.providerMessageId)
+        : isSet(object.provider_message_id)
+        ? globalThis.String(object.provider_message_id)
+        : "",
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      template: isObject(object.template) ? object.template : undefined,
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      errorCode: isSet(object.errorCode)
+        ? globalThis.String(object.errorCode)
+        : isSet(object.error_code)
+        ? globalThis.String(object.error_code)
+        : "",
+      errorMessage: isSet(object.errorMessage)
+        ? globalThis.String(object.errorMessage)
+        : isSet(object.error_message)
+        ? globalThis.String(object.error_message)
+        : "",
+      origin: isSet(object.origin) ? globalThis.String(object.origin) : "",
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Message): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.leadId !== "") {
+      obj.leadId = message.leadId;
+    }
+    if (message.direction !== "") {
+      obj.direction = message.direction;
+    }
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.providerMessageId !== "") {
+      obj.providerMessageId = message.providerMessageId;
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.template !== undefined) {
+      obj.template = message.template;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.errorCode !== "") {
+      obj.errorCode = message.errorCode;
+    }
+    if (message.errorMessage !== "") {
+      obj.errorMessage = message.errorMessage;
+    }
+    if (message.origin !== "") {
+      obj.origin = message.origin;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Message>): Message {
+    return Message.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Message>): Message {
+    const message = createBaseMessage();
+    message.id = object.id ?? "";
+    message.conversationId = object.conversationId ?? "";
+    message.leadId = object.leadId ?? "";
+    message.direction = object.direction ?? "";
+    message.provider = object.provider ?? "";
+    message.providerMessageId = object.providerMessageId ?? "";
+    message.text = object.text ?? "";
+    message.template = object.template ?? undefined;
+    message.status = object.status ?? "";
+    message.errorCode = object.errorCode ?? "";
+    message.errorMessage = object.errorMessage ?? "";
+    message.origin = object.origin ?? "";
+    message.createdAt = object.createdAt ?? undefined;
+    message.updatedAt = object.updatedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListConversationsRequest(): ListConversationsRequest {
+  return { workspaceId: "", leadId: "", limit: 0, cursor: "" };
+}
+
+export const ListConversationsRequest: MessageFns<ListConversationsRequest> = {
+  encode(message: ListConversationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.leadId !== "") {
+      writer.uint32(18).string(message.leadId);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).int32(message.limit);
+    }
+    if (message.cursor !== "") {
+      writer.uint32(34).string(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConversationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConversationsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.leadId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConversationsRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      leadId: isSet(object.leadId)
+        ? globalThis.String(object.leadId)
+        : isSet(object.lead_id)
+        ? globalThis.String(object.lead_id)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+    };
+  },
+
+  toJSON(message: ListConversationsRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.leadId !== "") {
+      obj.leadId = message.leadId;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListConversationsRequest>): ListConversationsRequest {
+    return ListConversationsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListConversationsRequest>): ListConversationsRequest {
+    const message = createBaseListConversationsRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.leadId = object.leadId ?? "";
+    message.limit = object.limit ?? 0;
+    message.cursor = object.cursor ?? "";
+    return message;
+  },
+};
+
+function createBaseListConversationsResponse(): ListConversationsResponse {
+  return { conversations: [], nextCursor: "" };
+}
+
+export const ListConversationsResponse: MessageFns<ListConversationsResponse> = {
+  encode(message: ListConversationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.conversations) {
+      Conversation.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(18).string(message.nextCursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConversationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConversationsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversations.push(Conversation.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConversationsResponse {
+    return {
+      conversations: globalThis.Array.isArray(object?.conversations)
+        ? object.conversations.map((e: any) => Conversation.fromJSON(e))
+        : [],
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : "",
+    };
+  },
+
+  toJSON(message: ListConversationsResponse): unknown {
+    const obj: any = {};
+    if (message.conversations?.length) {
+      obj.conversations = message.conversations.map((e) => Conversation.toJSON(e));
+    }
+    if (message.nextCursor !== "") {
+      obj.nextCursor = message.nextCursor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListConversationsResponse>): ListConversationsResponse {
+    return ListConversationsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListConversationsResponse>): ListConversationsResponse {
+    const message = createBaseListConversationsResponse();
+    message.conversations = object.conversations?.map((e) => Conversation.fromPartial(e)) || [];
+    message.nextCursor = object.nextCursor ?? "";
+    return message;
+  },
+};
+
+function createBaseGetConversationRequest(): GetConversationRequest {
+  return { workspaceId: "", conversationId: "" };
+}
+
+export const GetConversationRequest: MessageFns<GetConversationRequest> = {
+  encode(message: GetConversationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(18).string(message.conversationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConversationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConversationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConversationRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetConversationRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetConversationRequest>): GetConversationRequest {
+    return GetConversationRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetConversationRequest>): GetConversationRequest {
+    const message = createBaseGetConversationRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.conversationId = object.conversationId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetConversationResponse(): GetConversationResponse {
+  return { conversation: undefined };
+}
+
+export const GetConversationResponse: MessageFns<GetConversationResponse> = {
+  encode(message: GetConversationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversation !== undefined) {
+      Conversation.encode(message.conversation, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConversationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConversationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversation = Conversation.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConversationResponse {
+    return { conversation: isSet(object.conversation) ? Conversation.fromJSON(object.conversation) : undefined };
+  },
+
+  toJSON(message: GetConversationResponse): unknown {
+    const obj: any = {};
+    if (message.conversation !== undefined) {
+      obj.conversation = Conversation.toJSON(message.conversation);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetConversationResponse>): GetConversationResponse {
+    return GetConversationResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetConversationResponse>): GetConversationResponse {
+    const message = createBaseGetConversationResponse();
+    message.conversation = (object.conversation !== undefined && object.conversation !== null)
+      ? Conversation.fromPartial(object.conversation)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListMessagesRequest(): ListMessagesRequest {
+  return { workspaceId: "", conversationId: "", limit: 0, cursor: "" };
+}
+
+export const ListMessagesRequest: MessageFns<ListMessagesRequest> = {
+  encode(message: ListMessagesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceId !== "") {
+      writer.uint32(10).string(message.workspaceId);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(18).string(message.conversationId);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).int32(message.limit);
+    }
+    if (message.cursor !== "") {
+      writer.uint32(34).string(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMessagesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMessagesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMessagesRequest {
+    return {
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+    };
+  },
+
+  toJSON(message: ListMessagesRequest): unknown {
+    const obj: any = {};
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListMessagesRequest>): ListMessagesRequest {
+    return ListMessagesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListMessagesRequest>): ListMessagesRequest {
+    const message = createBaseListMessagesRequest();
+    message.workspaceId = object.workspaceId ?? "";
+    message.conversationId = object.conversationId ?? "";
+    message.limit = object.limit ?? 0;
+    message.cursor = object.cursor ?? "";
+    return message;
+  },
+};
+
+function createBaseListMessagesResponse(): ListMessagesResponse {
+  return { messages: [], nextCursor: "" };
+}
+
+export const ListMessagesResponse: MessageFns<ListMessagesResponse> = {
+  encode(message: ListMessagesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      Message.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(18).string(message.nextCursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMessagesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMessagesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(Message.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMessagesResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages) ? object.messages.map((e: any) => Message.fromJSON(e)) : [],
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : "",
+    };
+  },
+
+  toJSON(message: ListMessagesResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => Message.toJSON(e));
+    }
+    if (message.nextCursor !== "") {
+      obj.nextCursor = message.nextCursor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListMessagesResponse>): ListMessagesResponse {
+    return ListMessagesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListMessagesResponse>): ListMessagesResponse {
+    const message = createBaseListMessagesResponse();
+    message.messages = object.messages?.map((e) => Message.fromPartial(e)) || [];
+    message.nextCursor = object.nextCursor ?? "";
+    return message;
+  },
+};
 
 function createBaseVerifyTwilioSignatureRequest(): VerifyTwilioSignatureRequest {
   return { workspaceId: "", url: "", params: {}, signature: "" };
@@ -917,8 +4749,8 @@ export const ListIntegrationsResponse: MessageFns<ListIntegrationsResponse> = {
 };
 
 /**
- * The whatsapp channel. Call, campaign and messaging RPCs arrive with their issues; for now it answers
- * from its projection of the consent ledger, kept from leads.lead_opted_out.
+ * The whatsapp channel: conversations with leads over Twilio or Meta's Cloud API, answered by an
+ * agent, and the checks the gateway needs to accept those providers' webhooks.
  */
 export type WhatsAppServiceService = typeof WhatsAppServiceService;
 export const WhatsAppServiceService = {
@@ -971,6 +4803,136 @@ export const WhatsAppServiceService = {
       Buffer.from(VerifyTwilioSignatureResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): VerifyTwilioSignatureResponse => VerifyTwilioSignatureResponse.decode(value),
   },
+  /** Which workspace a business sender (Twilio number, Meta phone_number_id) belongs to. */
+  resolveSender: {
+    path: "/parley.whatsapp.v1.WhatsAppService/ResolveSender" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResolveSenderRequest): Buffer => Buffer.from(ResolveSenderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResolveSenderRequest => ResolveSenderRequest.decode(value),
+    responseSerialize: (value: ResolveSenderResponse): Buffer =>
+      Buffer.from(ResolveSenderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResolveSenderResponse => ResolveSenderResponse.decode(value),
+  },
+  /** Checks X-Hub-Signature-256 against the workspace's Meta app secret. */
+  verifyMetaSignature: {
+    path: "/parley.whatsapp.v1.WhatsAppService/VerifyMetaSignature" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VerifyMetaSignatureRequest): Buffer =>
+      Buffer.from(VerifyMetaSignatureRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VerifyMetaSignatureRequest => VerifyMetaSignatureRequest.decode(value),
+    responseSerialize: (value: VerifyMetaSignatureResponse): Buffer =>
+      Buffer.from(VerifyMetaSignatureResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VerifyMetaSignatureResponse => VerifyMetaSignatureResponse.decode(value),
+  },
+  /** Meta's subscription handshake: does this verify token belong to the workspace? */
+  verifyMetaToken: {
+    path: "/parley.whatsapp.v1.WhatsAppService/VerifyMetaToken" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VerifyMetaTokenRequest): Buffer =>
+      Buffer.from(VerifyMetaTokenRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VerifyMetaTokenRequest => VerifyMetaTokenRequest.decode(value),
+    responseSerialize: (value: VerifyMetaTokenResponse): Buffer =>
+      Buffer.from(VerifyMetaTokenResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VerifyMetaTokenResponse => VerifyMetaTokenResponse.decode(value),
+  },
+  listConversations: {
+    path: "/parley.whatsapp.v1.WhatsAppService/ListConversations" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListConversationsRequest): Buffer =>
+      Buffer.from(ListConversationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListConversationsRequest => ListConversationsRequest.decode(value),
+    responseSerialize: (value: ListConversationsResponse): Buffer =>
+      Buffer.from(ListConversationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListConversationsResponse => ListConversationsResponse.decode(value),
+  },
+  getConversation: {
+    path: "/parley.whatsapp.v1.WhatsAppService/GetConversation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetConversationRequest): Buffer =>
+      Buffer.from(GetConversationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetConversationRequest => GetConversationRequest.decode(value),
+    responseSerialize: (value: GetConversationResponse): Buffer =>
+      Buffer.from(GetConversationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetConversationResponse => GetConversationResponse.decode(value),
+  },
+  listMessages: {
+    path: "/parley.whatsapp.v1.WhatsAppService/ListMessages" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListMessagesRequest): Buffer => Buffer.from(ListMessagesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListMessagesRequest => ListMessagesRequest.decode(value),
+    responseSerialize: (value: ListMessagesResponse): Buffer =>
+      Buffer.from(ListMessagesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListMessagesResponse => ListMessagesResponse.decode(value),
+  },
+  /** Free text inside the lead's 24-hour window (failed_precondition outside it), or a template. */
+  sendMessage: {
+    path: "/parley.whatsapp.v1.WhatsAppService/SendMessage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SendMessageRequest): Buffer => Buffer.from(SendMessageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SendMessageRequest => SendMessageRequest.decode(value),
+    responseSerialize: (value: SendMessageResponse): Buffer => Buffer.from(SendMessageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SendMessageResponse => SendMessageResponse.decode(value),
+  },
+  /** The workspace's templates as its provider has them; refresh reads them again now. */
+  listTemplates: {
+    path: "/parley.whatsapp.v1.WhatsAppService/ListTemplates" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTemplatesRequest): Buffer => Buffer.from(ListTemplatesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTemplatesRequest => ListTemplatesRequest.decode(value),
+    responseSerialize: (value: ListTemplatesResponse): Buffer =>
+      Buffer.from(ListTemplatesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTemplatesResponse => ListTemplatesResponse.decode(value),
+  },
+  /** Registers a provider template with Parley: checked against the provider, optionally the default. */
+  putTemplate: {
+    path: "/parley.whatsapp.v1.WhatsAppService/PutTemplate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PutTemplateRequest): Buffer => Buffer.from(PutTemplateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PutTemplateRequest => PutTemplateRequest.decode(value),
+    responseSerialize: (value: PutTemplateResponse): Buffer => Buffer.from(PutTemplateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PutTemplateResponse => PutTemplateResponse.decode(value),
+  },
+  createBroadcast: {
+    path: "/parley.whatsapp.v1.WhatsAppService/CreateBroadcast" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateBroadcastRequest): Buffer =>
+      Buffer.from(CreateBroadcastRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateBroadcastRequest => CreateBroadcastRequest.decode(value),
+    responseSerialize: (value: CreateBroadcastResponse): Buffer =>
+      Buffer.from(CreateBroadcastResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateBroadcastResponse => CreateBroadcastResponse.decode(value),
+  },
+  getBroadcast: {
+    path: "/parley.whatsapp.v1.WhatsAppService/GetBroadcast" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetBroadcastRequest): Buffer => Buffer.from(GetBroadcastRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetBroadcastRequest => GetBroadcastRequest.decode(value),
+    responseSerialize: (value: GetBroadcastResponse): Buffer =>
+      Buffer.from(GetBroadcastResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetBroadcastResponse => GetBroadcastResponse.decode(value),
+  },
+  listBroadcasts: {
+    path: "/parley.whatsapp.v1.WhatsAppService/ListBroadcasts" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListBroadcastsRequest): Buffer =>
+      Buffer.from(ListBroadcastsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListBroadcastsRequest => ListBroadcastsRequest.decode(value),
+    responseSerialize: (value: ListBroadcastsResponse): Buffer =>
+      Buffer.from(ListBroadcastsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListBroadcastsResponse => ListBroadcastsResponse.decode(value),
+  },
 } as const;
 
 export interface WhatsAppServiceServer extends UntypedServiceImplementation {
@@ -983,6 +4945,24 @@ export interface WhatsAppServiceServer extends UntypedServiceImplementation {
    * this service. Used for Twilio's voice webhooks too (the number's calls go to a voice agent).
    */
   verifyTwilioSignature: handleUnaryCall<VerifyTwilioSignatureRequest, VerifyTwilioSignatureResponse>;
+  /** Which workspace a business sender (Twilio number, Meta phone_number_id) belongs to. */
+  resolveSender: handleUnaryCall<ResolveSenderRequest, ResolveSenderResponse>;
+  /** Checks X-Hub-Signature-256 against the workspace's Meta app secret. */
+  verifyMetaSignature: handleUnaryCall<VerifyMetaSignatureRequest, VerifyMetaSignatureResponse>;
+  /** Meta's subscription handshake: does this verify token belong to the workspace? */
+  verifyMetaToken: handleUnaryCall<VerifyMetaTokenRequest, VerifyMetaTokenResponse>;
+  listConversations: handleUnaryCall<ListConversationsRequest, ListConversationsResponse>;
+  getConversation: handleUnaryCall<GetConversationRequest, GetConversationResponse>;
+  listMessages: handleUnaryCall<ListMessagesRequest, ListMessagesResponse>;
+  /** Free text inside the lead's 24-hour window (failed_precondition outside it), or a template. */
+  sendMessage: handleUnaryCall<SendMessageRequest, SendMessageResponse>;
+  /** The workspace's templates as its provider has them; refresh reads them again now. */
+  listTemplates: handleUnaryCall<ListTemplatesRequest, ListTemplatesResponse>;
+  /** Registers a provider template with Parley: checked against the provider, optionally the default. */
+  putTemplate: handleUnaryCall<PutTemplateRequest, PutTemplateResponse>;
+  createBroadcast: handleUnaryCall<CreateBroadcastRequest, CreateBroadcastResponse>;
+  getBroadcast: handleUnaryCall<GetBroadcastRequest, GetBroadcastResponse>;
+  listBroadcasts: handleUnaryCall<ListBroadcastsRequest, ListBroadcastsResponse>;
 }
 
 export interface WhatsAppServiceClient extends Client {
@@ -1051,6 +5031,192 @@ export interface WhatsAppServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: VerifyTwilioSignatureResponse) => void,
   ): ClientUnaryCall;
+  /** Which workspace a business sender (Twilio number, Meta phone_number_id) belongs to. */
+  resolveSender(
+    request: ResolveSenderRequest,
+    callback: (error: ServiceError | null, response: ResolveSenderResponse) => void,
+  ): ClientUnaryCall;
+  resolveSender(
+    request: ResolveSenderRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResolveSenderResponse) => void,
+  ): ClientUnaryCall;
+  resolveSender(
+    request: ResolveSenderRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResolveSenderResponse) => void,
+  ): ClientUnaryCall;
+  /** Checks X-Hub-Signature-256 against the workspace's Meta app secret. */
+  verifyMetaSignature(
+    request: VerifyMetaSignatureRequest,
+    callback: (error: ServiceError | null, response: VerifyMetaSignatureResponse) => void,
+  ): ClientUnaryCall;
+  verifyMetaSignature(
+    request: VerifyMetaSignatureRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VerifyMetaSignatureResponse) => void,
+  ): ClientUnaryCall;
+  verifyMetaSignature(
+    request: VerifyMetaSignatureRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VerifyMetaSignatureResponse) => void,
+  ): ClientUnaryCall;
+  /** Meta's subscription handshake: does this verify token belong to the workspace? */
+  verifyMetaToken(
+    request: VerifyMetaTokenRequest,
+    callback: (error: ServiceError | null, response: VerifyMetaTokenResponse) => void,
+  ): ClientUnaryCall;
+  verifyMetaToken(
+    request: VerifyMetaTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VerifyMetaTokenResponse) => void,
+  ): ClientUnaryCall;
+  verifyMetaToken(
+    request: VerifyMetaTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VerifyMetaTokenResponse) => void,
+  ): ClientUnaryCall;
+  listConversations(
+    request: ListConversationsRequest,
+    callback: (error: ServiceError | null, response: ListConversationsResponse) => void,
+  ): ClientUnaryCall;
+  listConversations(
+    request: ListConversationsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListConversationsResponse) => void,
+  ): ClientUnaryCall;
+  listConversations(
+    request: ListConversationsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListConversationsResponse) => void,
+  ): ClientUnaryCall;
+  getConversation(
+    request: GetConversationRequest,
+    callback: (error: ServiceError | null, response: GetConversationResponse) => void,
+  ): ClientUnaryCall;
+  getConversation(
+    request: GetConversationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetConversationResponse) => void,
+  ): ClientUnaryCall;
+  getConversation(
+    request: GetConversationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetConversationResponse) => void,
+  ): ClientUnaryCall;
+  listMessages(
+    request: ListMessagesRequest,
+    callback: (error: ServiceError | null, response: ListMessagesResponse) => void,
+  ): ClientUnaryCall;
+  listMessages(
+    request: ListMessagesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListMessagesResponse) => void,
+  ): ClientUnaryCall;
+  listMessages(
+    request: ListMessagesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListMessagesResponse) => void,
+  ): ClientUnaryCall;
+  /** Free text inside the lead's 24-hour window (failed_precondition outside it), or a template. */
+  sendMessage(
+    request: SendMessageRequest,
+    callback: (error: ServiceError | null, response: SendMessageResponse) => void,
+  ): ClientUnaryCall;
+  sendMessage(
+    request: SendMessageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SendMessageResponse) => void,
+  ): ClientUnaryCall;
+  sendMessage(
+    request: SendMessageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SendMessageResponse) => void,
+  ): ClientUnaryCall;
+  /** The workspace's templates as its provider has them; refresh reads them again now. */
+  listTemplates(
+    request: ListTemplatesRequest,
+    callback: (error: ServiceError | null, response: ListTemplatesResponse) => void,
+  ): ClientUnaryCall;
+  listTemplates(
+    request: ListTemplatesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTemplatesResponse) => void,
+  ): ClientUnaryCall;
+  listTemplates(
+    request: ListTemplatesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTemplatesResponse) => void,
+  ): ClientUnaryCall;
+  /** Registers a provider template with Parley: checked against the provider, optionally the default. */
+  putTemplate(
+    request: PutTemplateRequest,
+    callback: (error: ServiceError | null, response: PutTemplateResponse) => void,
+  ): ClientUnaryCall;
+  putTemplate(
+    request: PutTemplateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PutTemplateResponse) => void,
+  ): ClientUnaryCall;
+  putTemplate(
+    request: PutTemplateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PutTemplateResponse) => void,
+  ): ClientUnaryCall;
+  createBroadcast(
+    request: CreateBroadcastRequest,
+    callback: (error: ServiceError | null, response: CreateBroadcastResponse) => void,
+  ): ClientUnaryCall;
+  createBroadcast(
+    request: CreateBroadcastRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateBroadcastResponse) => void,
+  ): ClientUnaryCall;
+  createBroadcast(
+    request: CreateBroadcastRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateBroadcastResponse) => void,
+  ): ClientUnaryCall;
+  getBroadcast(
+    request: GetBroadcastRequest,
+    callback: (error: ServiceError | null, response: GetBroadcastResponse) => void,
+  ): ClientUnaryCall;
+  getBroadcast(
+    request: GetBroadcastRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetBroadcastResponse) => void,
+  ): ClientUnaryCall;
+  getBroadcast(
+    request: GetBroadcastRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetBroadcastResponse) => void,
+  ): ClientUnaryCall;
+  listBroadcasts(
+    request: ListBroadcastsRequest,
+    callback: (error: ServiceError | null, response: ListBroadcastsResponse) => void,
+  ): ClientUnaryCall;
+  listBroadcasts(
+    request: ListBroadcastsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListBroadcastsResponse) => void,
+  ): ClientUnaryCall;
+  listBroadcasts(
+    request: ListBroadcastsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListBroadcastsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const WhatsAppServiceClient = makeGenericClientConstructor(
@@ -1062,6 +5228,14 @@ export const WhatsAppServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
+
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin ? T
@@ -1070,6 +5244,28 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
