@@ -37,14 +37,14 @@ export class TurnQueue {
         `with live as (select count(*)::int as n from conversations where turn_active and turn_lease_until > $1),
          picked as (
            select id from conversations
-           where (turn_active or turn_requested_at <= $1 - make_interval(secs => $2::float8 / 1000))
+           where (turn_active or turn_requested_at <= $1::timestamptz - make_interval(secs => $2::float8 / 1000))
              and (turn_lease_until is null or turn_lease_until <= $1)
              and (turn_not_before is null or turn_not_before <= $1)
            order by coalesce(turn_requested_at, turn_lease_until)
            limit least($3::int, greatest(0, $4::int - (select n from live)))
            for update skip locked)
          update conversations c
-            set turn_active = true, turn_owner = $5, turn_lease_until = $1 + make_interval(secs => $6::float8 / 1000), turn_not_before = null
+            set turn_active = true, turn_owner = $5, turn_lease_until = $1::timestamptz + make_interval(secs => $6::float8 / 1000), turn_not_before = null
            from picked where c.id = picked.id
          returning c.id, c.workspace_id as "workspaceId", c.lead_id as "leadId"`,
         now,
@@ -61,7 +61,7 @@ export class TurnQueue {
   async renew(conversationIds: string[]): Promise<void> {
     if (!conversationIds.length) return;
     await this.db.$executeRawUnsafe(
-      `update conversations set turn_lease_until = $1 + make_interval(secs => $2::float8 / 1000) where id = any($3::text[]) and turn_owner = $4 and turn_active`,
+      `update conversations set turn_lease_until = $1::timestamptz + make_interval(secs => $2::float8 / 1000) where id = any($3::text[]) and turn_owner = $4 and turn_active`,
       this.now(),
       this.options.leaseMs,
       conversationIds,
@@ -81,7 +81,7 @@ export class TurnQueue {
   /** The turn could not go on now (the LLM or the provider is unavailable): it resumes after `delayMs`. */
   async postpone(conversationId: string, delayMs: number): Promise<void> {
     await this.db.$executeRawUnsafe(
-      `update conversations set turn_owner = null, turn_lease_until = null, turn_not_before = $3 + make_interval(secs => $4::float8 / 1000) where id = $1 and turn_owner = $2`,
+      `update conversations set turn_owner = null, turn_lease_until = null, turn_not_before = $3::timestamptz + make_interval(secs => $4::float8 / 1000) where id = $1 and turn_owner = $2`,
       conversationId,
       this.owner,
       this.now(),
