@@ -28,6 +28,8 @@ export interface WaMessage {
   sentAt: Date | null;
   updatedAt: Date;
   statusCallback: string;
+  /** Meta's `biz_opaque_callback_data`: echoed on every status webhook of the message. */
+  callbackData: string | null;
 }
 
 /** A customer's message to a business number, as both providers' inbound webhooks carry it. */
@@ -50,9 +52,10 @@ export interface SendRequest {
   to: string;
   content: WaContent;
   statusCallback: string;
+  callbackData?: string;
 }
 
-export type SendRefusal = "rate_limited" | "unknown_template" | "template_not_approved" | "unsubscribed";
+export type SendRefusal = "rate_limited" | "unavailable" | "unknown_template" | "template_not_approved" | "unsubscribed";
 export type SendResult = { kind: "accepted"; message: WaMessage } | { kind: "refused"; reason: SendRefusal };
 
 export type StatusPublisher = (message: WaMessage) => Promise<void>;
@@ -73,7 +76,7 @@ export class WhatsAppMessages {
   private readonly lastInbound = new Map<string, number>();
   private readonly rateLimit = new RollingRateLimit();
   private lifetime = endless();
-  private counts = { sent: 0, rejected_429: 0, rejected: 0 };
+  private counts = { sent: 0, rejected_429: 0, rejected: 0, injected_failures: 0 };
 
   constructor(
     private readonly config: () => SimConfig["whatsapp"],
@@ -90,8 +93,14 @@ export class WhatsAppMessages {
     this.lastInbound.set(`${business}>${customer}`, this.clock.now());
   }
 
-  send(request: SendRequest): SendResult {
+  /** Answers after `answer_delay_ms`; an accepted message is in the outbox and on its way before that. */
+  async send(request: SendRequest): Promise<SendResult> {
     const now = this.clock.now();
+    const injected = this.config().fail_next.shift();
+    if (injected !== undefined) {
+      this.counts.injected_failures += 1;
+      return { kind: "refused", reason: injected === 429 ? "rate_limited" : "unavailable" };
+    }
     if (!this.rateLimit.admit(request.from, now, this.config().rate_per_second)) {
       this.counts.rejected_429 += 1;
       return { kind: "refused", reason: "rate_limited" };
@@ -113,10 +122,13 @@ export class WhatsAppMessages {
       sentAt: null,
       updatedAt: at,
       statusCallback: request.statusCallback,
+      callbackData: request.callbackData ?? null,
     };
     this.outbox.push(message);
     this.counts.sent += 1;
     void this.walk(message, this.fate(message, now));
+    const delay = this.config().answer_delay_ms;
+    if (delay > 0) await sleep(delay, this.lifetime.signal);
     return { kind: "accepted", message };
   }
 
@@ -135,7 +147,7 @@ export class WhatsAppMessages {
     this.outbox = [];
     this.lastInbound.clear();
     this.rateLimit.reset();
-    this.counts = { sent: 0, rejected_429: 0, rejected: 0 };
+    this.counts = { sent: 0, rejected_429: 0, rejected: 0, injected_failures: 0 };
   }
 
   private refuse(reason: SendRefusal): SendResult {

@@ -23,12 +23,14 @@ function bodyVariables(components: unknown): Record<string, string> {
 }
 
 type Requested = { kind: "text"; body: string } | { kind: "template"; name: string; language: string; variables: Record<string, string> };
-type Parsed = { value: { to: string; input: string; requested: Requested } } | { error: GraphError };
+type Parsed = { value: { to: string; input: string; requested: Requested; callbackData?: string } } | { error: GraphError };
 
 /** The recipient and what to send, from a `POST /{phone-number-id}/messages` body; only text and template messages are simulated. */
 function parseSend(raw: unknown): Parsed {
   const body = obj(raw);
   if (body.messaging_product !== "whatsapp") return { error: invalidParameter("messaging_product must be 'whatsapp'") };
+  const callbackData = str(body.biz_opaque_callback_data) || undefined;
+  if (callbackData && callbackData.length > 512) return { error: invalidParameter("biz_opaque_callback_data must be at most 512 characters") };
   const input = str(body.to);
   if (!input) return { error: missingParameter("Parameter 'to' is required") };
   // Meta takes the number with or without its leading plus; wa_id is always bare digits.
@@ -37,13 +39,13 @@ function parseSend(raw: unknown): Parsed {
   const type = str(body.type) || "text";
   if (type === "text") {
     const text = str(obj(body.text).body);
-    return text ? { value: { to, input, requested: { kind: "text", body: text } } } : { error: missingParameter("Parameter 'text.body' is required") };
+    return text ? { value: { to, input, requested: { kind: "text", body: text }, callbackData } } : { error: missingParameter("Parameter 'text.body' is required") };
   }
   if (type !== "template") return { error: invalidParameter(`type '${type}' is not simulated; send text or template`) };
   const template = obj(body.template);
   const [name, language] = [str(template.name), str(obj(template.language).code)];
   if (!name || !language) return { error: missingParameter("Parameters 'template.name' and 'template.language.code' are required") };
-  return { value: { to, input, requested: { kind: "template", name, language, variables: bodyVariables(template.components) } } };
+  return { value: { to, input, requested: { kind: "template", name, language, variables: bodyVariables(template.components) }, callbackData } };
 }
 
 // WhatsApp Cloud API on Graph: POST /{version}/{phone-number-id}/messages, GET /{version}/{waba-id}/message_templates.
@@ -63,12 +65,12 @@ export function registerMetaRoutes(app: FastifyInstance, sim: WhatsAppSim, webho
         if (!sender) return refuse(reply, unknownObject("post", request.params.phoneNumberId));
         const parsed = parseSend(request.body);
         if ("error" in parsed) return refuse(reply, parsed.error);
-        const { to, input, requested } = parsed.value;
+        const { to, input, requested, callbackData } = parsed.value;
         const content: WaContent =
           requested.kind === "text"
             ? requested
             : { kind: "template", template: sim.templates.byName({ provider: "meta", id: sender.business_account_id }, requested.name, requested.language), variables: requested.variables };
-        const result = sim.messages.send({ provider: "meta", sender: sender.phone_number_id, from: sender.display_phone_number, to, content, statusCallback: webhookUrl });
+        const result = await sim.messages.send({ provider: "meta", sender: sender.phone_number_id, from: sender.display_phone_number, to, content, statusCallback: webhookUrl, callbackData });
         if (result.kind === "refused") return refuse(reply, metaRefusal(result.reason, requested.kind === "template" ? requested : undefined));
         return { messaging_product: "whatsapp", contacts: [{ input, wa_id: to.slice(1) }], messages: [{ id: result.message.id }] };
       });

@@ -48,6 +48,8 @@ export function metaRefusal(reason: SendRefusal, template?: { name: string; lang
   switch (reason) {
     case "rate_limited":
       return graphError(429, 130429, "(#130429) Rate limit hit", "Cloud API message throughput has been reached.");
+    case "unavailable":
+      return graphError(500, 131000, "(#131000) Something went wrong", "Message failed to send due to an unknown error.");
     case "unsubscribed":
       return graphError(400, 131050, "(#131050) Unable to deliver the message. This recipient has chosen to stop receiving messages on WhatsApp from your business.", "The recipient has stopped messages from this business.");
     // Meta answers a template it will not send, missing or not approved, as missing in that language.
@@ -94,7 +96,8 @@ function jsonDelivery(kind: WebhookDelivery["kind"], messageId: string, url: str
 
 export function metaStatusWebhook(message: WaMessage, sender: MetaSender): WebhookDelivery {
   const failed = message.errorCode === null ? {} : { errors: [{ code: message.errorCode, title: "Re-engagement message", message: "Re-engagement message", error_data: { details: WINDOW_CLOSED_DETAILS } }] };
-  const status = { id: message.id, status: message.status, timestamp: unixSeconds(message.updatedAt), recipient_id: digitsOf(message.to), ...failed };
+  const echoed = message.callbackData === null ? {} : { biz_opaque_callback_data: message.callbackData };
+  const status = { id: message.id, status: message.status, timestamp: unixSeconds(message.updatedAt), recipient_id: digitsOf(message.to), ...echoed, ...failed };
   return jsonDelivery("status", message.id, message.statusCallback, sender, envelope(sender, { statuses: [status] }));
 }
 

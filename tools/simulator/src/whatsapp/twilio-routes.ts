@@ -73,7 +73,7 @@ export function registerTwilioRoutes(app: FastifyInstance, sim: WhatsAppSim, def
         const content: WaContent = contentSid
           ? { kind: "template", template: sim.templates.byId({ provider: "twilio", id: given.accountSid }, contentSid), variables }
           : { kind: "text", body: str(form.Body) };
-        const result = sim.messages.send({ provider: "twilio", sender: given.accountSid, from, to, content, statusCallback: str(form.StatusCallback) || defaultStatusCallback });
+        const result = await sim.messages.send({ provider: "twilio", sender: given.accountSid, from, to, content, statusCallback: str(form.StatusCallback) || defaultStatusCallback });
         if (result.kind === "refused") return refuse(reply, TWILIO_REFUSALS[result.reason]);
         return reply.code(201).send(twilioMessage(result.message));
       });

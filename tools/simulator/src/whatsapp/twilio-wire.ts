@@ -20,6 +20,7 @@ export const twilioError = (status: number, code: number, message: string): Twil
 
 export const TWILIO_REFUSALS: Record<SendRefusal, TwilioError> = {
   rate_limited: twilioError(429, 20429, "Too Many Requests"),
+  unavailable: twilioError(500, 20500, "Internal Server Error"),
   unsubscribed: twilioError(400, 21610, "Attempt to send to unsubscribed recipient"),
   unknown_template: twilioError(400, 21655, "The ContentSid is invalid"),
   // Twilio accepts such a send and fails it later; the simulator refuses it at once so the adapter

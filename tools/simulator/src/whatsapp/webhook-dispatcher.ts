@@ -21,8 +21,6 @@ export interface WebhookAttempt {
   at: string;
 }
 
-// Real providers retry for hours (Meta for days); short gaps keep the same behaviour testable.
-const RETRY_BACKOFF_MS = [50, 150, 450];
 // Twilio gives up on a webhook after 15 s.
 const ATTEMPT_TIMEOUT_MS = 15_000;
 
@@ -33,6 +31,9 @@ export class WebhookDispatcher {
   private attempts: WebhookAttempt[] = [];
   private failedAttempts = 0;
   private lifetime = endless();
+
+  /** `retryBackoffMs`: the gap before each retry; as many retries as gaps. */
+  constructor(private readonly retryBackoffMs: () => readonly number[]) {}
 
   get failed(): number {
     return this.failedAttempts;
@@ -51,7 +52,7 @@ export class WebhookDispatcher {
       this.attempts.push({ provider: delivery.provider, kind: delivery.kind, message_id: delivery.messageId, url: delivery.url, attempt, status_code: status, at: new Date().toISOString() });
       if (succeeded(status)) return status;
       this.failedAttempts += 1;
-      const backoff = RETRY_BACKOFF_MS[attempt - 1];
+      const backoff = this.retryBackoffMs()[attempt - 1];
       if (backoff === undefined || !(await sleep(backoff, signal))) return status;
     }
   }

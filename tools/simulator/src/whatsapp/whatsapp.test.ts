@@ -266,7 +266,7 @@ test("0201: the send is refused as unsubscribed (Twilio 21610, Meta 131050), not
     assert.equal(byMeta.json().error.error_data.messaging_product, "whatsapp");
     assert.equal(typeof byMeta.json().error.fbtrace_id, "string");
     assert.deepEqual(await outbox(unsubscribed), []);
-    assert.deepEqual(await stats(), { sent: 0, rejected_429: 0, rejected: 2, webhooks_failed: 0 });
+    assert.deepEqual(await stats(), { sent: 0, rejected_429: 0, rejected: 2, injected_failures: 0, webhooks_failed: 0 });
   });
 });
 
@@ -355,7 +355,7 @@ test("the 24-hour window: free text fails before the customer writes, goes throu
 test("rate limit: above whatsapp.rate_per_second in a rolling second a send is refused 429 (Twilio 20429, Meta 130429) and counted", async () => {
   await withSimulator(async ({ app, channels, stats }) => {
     const patched = await app.inject({ method: "POST", url: "/_sim/config", payload: { whatsapp: { rate_per_second: 2 } } });
-    assert.deepEqual(patched.json().whatsapp, { rate_per_second: 2, status_delay_ms: [1, 3], status_webhooks: true });
+    assert.deepEqual(patched.json().whatsapp, { rate_per_second: 2, status_delay_ms: [1, 3], status_webhooks: true, fail_next: [], answer_delay_ms: 0, webhook_retry_ms: [50, 150, 450] });
     const number = "+447700900203";
     for (const channel of channels) {
       for (let n = 0; n < 2; n++) assert.equal((await channel.sendTemplate(number, "parley_followup", ["Ana"])).statusCode, channel.acceptedStatus);
@@ -367,7 +367,55 @@ test("rate limit: above whatsapp.rate_per_second in a rolling second a send is r
     assert.deepEqual(twilioRefusal.json(), { code: 20429, message: "Too Many Requests", more_info: "https://www.twilio.com/docs/errors/20429", status: 429 });
     await app.inject({ method: "POST", url: "/_sim/whatsapp/clock", payload: { advance_ms: 1001 } });
     for (const channel of channels) assert.equal((await channel.sendTemplate(number, "parley_followup", ["Ana"])).statusCode, channel.acceptedStatus);
-    assert.deepEqual(await stats(), { sent: 6, rejected_429: 3, rejected: 0, webhooks_failed: 0 });
+    assert.deepEqual(await stats(), { sent: 6, rejected_429: 3, rejected: 0, injected_failures: 0, webhooks_failed: 0 });
+  });
+});
+
+test("meta: a send's biz_opaque_callback_data comes back on each of its status webhooks; over 512 characters is Graph error 100", async () => {
+  await withSimulator(async ({ app, receiver, channels: [, meta], statusesUntil }) => {
+    const send = (extra: Json) =>
+      app.inject({
+        method: "POST",
+        url: `${GRAPH}/${META.phone_number_id}/messages`,
+        headers: metaAuth,
+        payload: { messaging_product: "whatsapp", to: "447700900301", type: "template", template: { name: "parley_followup", language: { code: "en" }, components: [{ type: "body", parameters: [{ type: "text", text: "Ana" }] }] }, ...extra },
+      });
+    const sent = await send({ biz_opaque_callback_data: "msg_ours_1" });
+    assert.equal(sent.statusCode, 200);
+    const id = meta!.messageId(sent);
+    await statusesUntil(meta!, id, "read");
+    const echoed = receiver.received.map((r) => r.json?.entry?.[0]?.changes?.[0]?.value?.statuses?.[0] as Json | undefined).filter((st) => st?.id === id);
+    assert.deepEqual(echoed.map((st) => st!.biz_opaque_callback_data), ["msg_ours_1", "msg_ours_1", "msg_ours_1"]);
+    const tooLong = await send({ biz_opaque_callback_data: "x".repeat(513) });
+    assert.equal(tooLong.statusCode, 400);
+    assert.equal(meta!.errorCode(tooLong), 100);
+  });
+});
+
+test("fail_next refuses the next sends as 429 then 500 on either provider, in order, and counts them; answer_delay_ms answers late with the message already queued", async () => {
+  await withSimulator(async ({ app, channels, stats }) => {
+    await app.inject({ method: "POST", url: "/_sim/config", payload: { whatsapp: { fail_next: [429, 500, 500] } } });
+    const number = "+447700900204";
+    const [twilio, meta] = channels;
+    const first = await twilio!.sendTemplate(number, "parley_followup", ["Ana"]);
+    assert.equal(first.statusCode, 429);
+    assert.equal(twilio!.errorCode(first), 20429);
+    const second = await meta!.sendTemplate(number, "parley_followup", ["Ana"]);
+    assert.equal(second.statusCode, 500);
+    assert.equal(meta!.errorCode(second), 131000);
+    const third = await twilio!.sendTemplate(number, "parley_followup", ["Ana"]);
+    assert.equal(third.statusCode, 500);
+    assert.equal(twilio!.errorCode(third), 20500);
+    assert.equal((await twilio!.sendTemplate(number, "parley_followup", ["Ana"])).statusCode, twilio!.acceptedStatus);
+    assert.deepEqual(await stats(), { sent: 1, rejected_429: 0, rejected: 0, injected_failures: 3, webhooks_failed: 0 });
+
+    await app.inject({ method: "POST", url: "/_sim/config", payload: { whatsapp: { answer_delay_ms: 2000 } } });
+    const outbox = async () => (await app.inject({ url: `/_sim/whatsapp/outbox?to=${encodeURIComponent(number)}` })).json().data.length;
+    let settled = false;
+    const answered = meta!.sendTemplate(number, "parley_followup", ["Ana"]).finally(() => (settled = true));
+    while ((await outbox()) < 2) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(settled, false, "the message was queued before the answer");
+    assert.equal((await answered).statusCode, meta!.acceptedStatus);
   });
 });
 
@@ -433,6 +481,14 @@ test("a failed webhook delivery is retried with backoff until it succeeds, and e
     );
     assert.equal(attempts[0]!.url, `${receiver.url}/webhooks/twilio/whatsapp`);
     assert.equal((await stats()).webhooks_failed, 2);
+
+    // whatsapp.webhook_retry_ms sets the gaps: one gap, one retry, then it gives up.
+    await app.inject({ method: "POST", url: "/_sim/config", payload: { whatsapp: { webhook_retry_ms: [10] } } });
+    receiver.state.failNext = 5;
+    const refused = (await inbound("twilio", "+447700900889")).json();
+    assert.deepEqual(refused.deliveries, [{ status_code: 500 }]);
+    const retried = ((await app.inject({ url: "/_sim/whatsapp/webhooks" })).json().data as Json[]).filter((a) => a.message_id === refused.provider_message_id);
+    assert.deepEqual(retried.map((a) => [a.attempt, a.status_code]), [[1, 500], [2, 500]]);
   });
 });
 
@@ -513,7 +569,7 @@ test("templates: each account lists the two starter templates and seeded ones; u
     assert.equal(approved.statusCode, 200);
     const outbox = (await app.inject({ url: `/_sim/whatsapp/outbox?to=${encodeURIComponent(customer)}` })).json().data as Json[];
     assert.deepEqual(outbox.map((m) => [m.template, m.text]), [["parley_hello", "Hi Ana, thanks for your interest in solar panels."]]);
-    assert.deepEqual(await stats(), { sent: 1, rejected_429: 0, rejected: 4, webhooks_failed: 0 });
+    assert.deepEqual(await stats(), { sent: 1, rejected_429: 0, rejected: 4, injected_failures: 0, webhooks_failed: 0 });
   });
 });
 
@@ -530,8 +586,8 @@ test("reset forgets WhatsApp accounts, messages, windows, webhook attempts, coun
     assert.deepEqual((await app.inject({ url: "/_sim/whatsapp/accounts" })).json().data, []);
     assert.deepEqual((await app.inject({ url: "/_sim/whatsapp/outbox" })).json().data, []);
     assert.deepEqual((await app.inject({ url: "/_sim/whatsapp/webhooks" })).json().data, []);
-    assert.deepEqual(await stats(), { sent: 0, rejected_429: 0, rejected: 0, webhooks_failed: 0 });
-    assert.deepEqual((await app.inject({ url: "/_sim/config" })).json().whatsapp, { rate_per_second: 80, status_delay_ms: [20, 80], status_webhooks: true });
+    assert.deepEqual(await stats(), { sent: 0, rejected_429: 0, rejected: 0, injected_failures: 0, webhooks_failed: 0 });
+    assert.deepEqual((await app.inject({ url: "/_sim/config" })).json().whatsapp, { rate_per_second: 80, status_delay_ms: [20, 80], status_webhooks: true, fail_next: [], answer_delay_ms: 0, webhook_retry_ms: [50, 150, 450] });
     assert.equal((await inbound("twilio", customer)).statusCode, 404);
     assert.equal(meta!.errorCode(await meta!.sendText(customer, "Hi")), 100);
 

@@ -20,10 +20,11 @@ export class WhatsAppSim {
   readonly clock = new SimClock();
   readonly accounts = new WhatsAppAccounts();
   readonly templates = new TemplateStore();
-  readonly webhooks = new WebhookDispatcher();
+  readonly webhooks: WebhookDispatcher;
   readonly messages: WhatsAppMessages;
 
   constructor(config: () => SimConfig) {
+    this.webhooks = new WebhookDispatcher(() => config().whatsapp.webhook_retry_ms);
     this.messages = new WhatsAppMessages(() => config().whatsapp, this.clock, (message) => this.publishStatus(message));
   }
 
