@@ -24,6 +24,9 @@ export function createClient<S extends ServiceDefinition>(
   const raw = new Ctor(address, credentials.createInsecure(), {
     "grpc.keepalive_time_ms": 30_000,
     "grpc.enable_retries": 1,
+    // grpc-js waits up to 120 s between reconnects by default; a restarted replica is back within
+    // seconds, and every call would fail UNAVAILABLE until the next attempt.
+    "grpc.max_reconnect_backoff_ms": 5_000,
   });
   const call = {} as Record<string, (req: unknown, options?: CallOptions) => Promise<unknown>>;
   for (const [method, def] of Object.entries(definition)) {
