@@ -1,23 +1,24 @@
-// A voice replica in a process of its own, for tests that kill one with SIGKILL mid-campaign.
+// A service replica in a process of its own, for tests that kill one with SIGKILL mid-work.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { freePort } from "@parley/testing";
 
-const MAIN = fileURLToPath(new URL("../../voice/src/main.ts", import.meta.url));
+export type ReplicatedService = "voice" | "whatsapp";
 
-export class VoiceReplica {
+export class ServiceReplica {
   private child?: ChildProcess;
   private stderr = "";
 
   private constructor(
+    private readonly service: ReplicatedService,
     readonly grpcAddress: string,
     private readonly env: Record<string, string>,
   ) {}
 
-  static async start(env: Record<string, string>): Promise<VoiceReplica> {
+  static async start(service: ReplicatedService, env: Record<string, string>): Promise<ServiceReplica> {
     const grpcPort = await freePort();
     const httpPort = await freePort();
-    const replica = new VoiceReplica(`127.0.0.1:${grpcPort}`, { ...env, GRPC_PORT: String(grpcPort), HTTP_PORT: String(httpPort) });
+    const replica = new ServiceReplica(service, `127.0.0.1:${grpcPort}`, { ...env, GRPC_PORT: String(grpcPort), HTTP_PORT: String(httpPort) });
     await replica.launch();
     return replica;
   }
@@ -26,17 +27,18 @@ export class VoiceReplica {
   async launch(): Promise<void> {
     this.stderr = "";
     // stdin stays open for the replica's life: if the test process dies without stopping it, stdin
-    // closes and the replica exits instead of dialing on as an orphan.
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN], { env: { ...process.env, ...this.env, PARLEY_EXIT_WITH_PARENT: "1" }, stdio: ["pipe", "ignore", "pipe"] });
+    // closes and the replica exits instead of working on as an orphan.
+    const main = fileURLToPath(new URL(`../../${this.service}/src/main.ts`, import.meta.url));
+    const child = spawn(process.execPath, ["--import", "tsx", main], { env: { ...process.env, ...this.env, PARLEY_EXIT_WITH_PARENT: "1" }, stdio: ["pipe", "ignore", "pipe"] });
     child.stderr!.on("data", (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-4000)));
     this.child = child;
     // Generous: a replica compiles its TypeScript on start, which takes long on a busy machine.
     const deadline = Date.now() + 90_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`voice replica exited with ${child.exitCode}: ${this.stderr}`);
+      if (child.exitCode !== null) throw new Error(`${this.service} replica exited with ${child.exitCode}: ${this.stderr}`);
       const ready = await fetch(`http://127.0.0.1:${this.env.HTTP_PORT}/readyz`).then((r) => r.ok, () => false);
       if (ready) return;
-      if (Date.now() > deadline) throw new Error(`voice replica not ready after 90 s: ${this.stderr}`);
+      if (Date.now() > deadline) throw new Error(`${this.service} replica not ready after 90 s: ${this.stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -12,7 +12,7 @@ import { buildSimulator } from "@parley/tool-simulator/app";
 import { startVoiceService } from "@parley/voice-service/app";
 import { startWhatsAppService } from "@parley/whatsapp-service/app";
 import { startGateway } from "./app";
-import { VoiceReplica } from "./voice-replica";
+import { ServiceReplica } from "./service-replica";
 
 export const ADMIN = "test-admin-token-0123456789";
 export const RECORDING_SECRET = "recording-link-secret-for-tests-0123456789";
@@ -35,7 +35,9 @@ export interface TestStack {
   leadsGrpc: string;
   voiceDbUrl: string;
   /** With `voiceProcesses`: the replicas (the gateway talks to the first). */
-  voiceReplicas: VoiceReplica[];
+  voiceReplicas: ServiceReplica[];
+  /** With `whatsappProcess`: the whatsapp service's process. */
+  whatsappReplica?: ServiceReplica;
   prefix: string;
   sim: Awaited<ReturnType<typeof buildSimulator>>;
   simUrl: string;
@@ -77,6 +79,8 @@ export interface TestStackOptions {
   voiceProcesses?: number;
   /** More whatsapp settings (the agent's quiet period, retries). */
   whatsappEnv?: Record<string, string>;
+  /** Whatsapp runs in a process of its own (killable), instead of in-process. */
+  whatsappProcess?: boolean;
 }
 
 /** Starts everything; stopped by the file's cleanup hooks. */
@@ -115,11 +119,11 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     VOICE_STUCK_AFTER_MS: "1500",
     ...options.voiceEnv,
   };
-  const voiceReplicas: VoiceReplica[] = [];
+  const voiceReplicas: ServiceReplica[] = [];
   let voiceAddress: string;
   if (options.voiceProcesses) {
     for (let i = 0; i < options.voiceProcesses; i++) {
-      const replica = await VoiceReplica.start(voiceEnv);
+      const replica = await ServiceReplica.start("voice", voiceEnv);
       cleanup(() => replica.stop());
       voiceReplicas.push(replica);
     }
@@ -129,7 +133,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     cleanup(() => voice.stop());
     voiceAddress = voice.grpcAddress;
   }
-  const whatsapp = await startWhatsAppService({
+  const whatsappEnv = {
     ...channel,
     DATABASE_URL: await createTestDatabase("gw_whatsapp"),
     LEADS_GRPC_ADDR: leads.grpcAddress,
@@ -142,7 +146,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     AGENT_MAX_RETRIES: "2",
     AGENT_RETRY_BASE_MS: "200",
     ...options.whatsappEnv,
-  });
+  };
+  const whatsappReplica = options.whatsappProcess ? await ServiceReplica.start("whatsapp", whatsappEnv) : undefined;
+  const whatsapp = whatsappReplica ?? (await startWhatsAppService(whatsappEnv));
   cleanup(() => whatsapp.stop());
   const analytics = await startAnalyticsService({
     ...channel,
@@ -237,7 +243,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     return json;
   }
 
-  return { base, leadsGrpc: leads.grpcAddress, voiceDbUrl, voiceReplicas, prefix, sim, simUrl, encryptionKeys, call, newWorkspace, allDayWorkspace, callableLead, untilEnded, untilTimeline, simGet, simPost };
+  return { base, leadsGrpc: leads.grpcAddress, voiceDbUrl, voiceReplicas, whatsappReplica, prefix, sim, simUrl, encryptionKeys, call, newWorkspace, allDayWorkspace, callableLead, untilEnded, untilTimeline, simGet, simPost };
 }
 
 export function assertProblem(res: Res, status: number): void {

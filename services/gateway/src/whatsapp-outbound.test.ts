@@ -3,6 +3,7 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { startTestStack, until, type TestStack } from "./test-stack";
+import { addWhatsAppSender, messagesOf as messagesOfLead, outboxOf } from "./whatsapp-fixtures";
 
 let stack: TestStack;
 
@@ -10,25 +11,16 @@ before(async () => {
   stack = await startTestStack({ whatsappEnv: { AGENT_QUIET_MS: "200" } });
 });
 
-let senders = 0;
+const outbox = (to: string) => outboxOf(stack, to);
 
-const outbox = async (to: string): Promise<{ kind: string; template: string | null; text: string; status: string; error_code: string | null }[]> => (await stack.simGet(`/_sim/whatsapp/outbox?to=${encodeURIComponent(to)}`)).data;
-
-/** A workspace on its own Twilio sender (registered with the simulator), optionally with settings. */
+/** A workspace on its own Twilio sender, optionally with settings. */
 async function twilioWorkspace(settings: Record<string, unknown> = {}) {
   const ws = await stack.allDayWorkspace(settings);
-  const number = `+1415556${String(1000 + ++senders).padStart(4, "0")}`;
-  const credentials = { account_sid: `AC${String(9000 + senders).padStart(32, "0")}`, auth_token: `tw-out-${senders}`, whatsapp_from: number };
-  assert.equal((await stack.call("PUT", "/v1/integrations/twilio", { token: ws.key, body: credentials })).status, 200);
-  await stack.simPost("/_sim/whatsapp/accounts", { provider: "twilio", account_sid: credentials.account_sid, auth_token: credentials.auth_token, number });
-  return { ...ws, number, credentials };
+  const sender = await addWhatsAppSender(stack, ws.key, "twilio");
+  return { ...ws, number: sender.number, credentials: sender.credentials };
 }
 
-async function messagesOf(key: string, leadId: string) {
-  const conversations = (await stack.call("GET", `/v1/conversations?lead_id=${leadId}`, { token: key })).body.data;
-  if (!conversations.length) return [];
-  return (await stack.call("GET", `/v1/conversations/${conversations[0].id}/messages`, { token: key })).body.data as { direction: string; origin: string; status: string; error_code: string | null; template: { name: string } | null }[];
-}
+const messagesOf = (key: string, leadId: string) => messagesOfLead(stack, key, leadId);
 
 test("outside the window free text is refused with 409 and a hint; a template goes, and is listed as approved", async () => {
   const ws = await twilioWorkspace();

@@ -4,6 +4,7 @@ import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { startTestStack, until, type TestStack } from "./test-stack";
+import { addWhatsAppSender, outboxOf, registerWithSimulator, type MessagingProvider, type MetaSender } from "./whatsapp-fixtures";
 
 let stack: TestStack;
 // The agent answers once a lead has been quiet this long (800 ms by default).
@@ -13,30 +14,16 @@ before(async () => {
   stack = await startTestStack({ whatsappEnv: { AGENT_QUIET_MS: String(QUIET_MS) } });
 });
 
-type Provider = "twilio" | "meta";
-let senders = 0;
-
-/** A workspace with a sales profile and its own WhatsApp sender on `provider`, known to the simulator. */
-async function whatsappWorkspace(provider: Provider) {
+/** A workspace with a sales profile and its own WhatsApp sender on `provider`. */
+async function whatsappWorkspace(provider: MessagingProvider) {
   const ws = await stack.newWorkspace(`WhatsApp ${provider}`);
-  const number = `+1415555${String(1000 + ++senders).padStart(4, "0")}`;
   const profile = await stack.call("PATCH", "/v1/workspace", { token: ws.key, body: { profile: { persona: "Ana, the solar advisor of Sunny Roofs", offer: "rooftop solar panels", pricing: "from 4,000 EUR" } } });
   assert.equal(profile.status, 200, JSON.stringify(profile.body));
-  if (provider === "twilio") {
-    const credentials = { account_sid: `AC${String(senders).padStart(32, "0")}`, auth_token: `tw-token-${senders}`, whatsapp_from: number };
-    const put = await stack.call("PUT", "/v1/integrations/twilio", { token: ws.key, body: credentials });
-    assert.equal(put.status, 200, JSON.stringify(put.body));
-    await stack.simPost("/_sim/whatsapp/accounts", { provider: "twilio", account_sid: credentials.account_sid, auth_token: credentials.auth_token, number });
-  } else {
-    const credentials = { access_token: `EAAG-${senders}`, phone_number_id: `10${senders}00`, app_secret: `app-secret-${senders}`, verify_token: `verify-${senders}` };
-    const put = await stack.call("PUT", "/v1/integrations/meta_whatsapp", { token: ws.key, body: credentials });
-    assert.equal(put.status, 200, JSON.stringify(put.body));
-    await stack.simPost("/_sim/whatsapp/accounts", { provider: "meta", phone_number_id: credentials.phone_number_id, display_phone_number: number, app_secret: credentials.app_secret });
-  }
-  return { ...ws, number };
+  const sender = await addWhatsAppSender(stack, ws.key, provider);
+  return { ...ws, number: sender.number, sender };
 }
 
-const outbox = async (to: string): Promise<{ text: string; status: string; kind: string; error_code: string | null }[]> => (await stack.simGet(`/_sim/whatsapp/outbox?to=${encodeURIComponent(to)}`)).data;
+const outbox = (to: string) => outboxOf(stack, to);
 const chatRequests = async (): Promise<{ outcome: string; kind: string; messages?: { role: string; text: string }[] }[]> => (await stack.simGet("/_sim/openai/requests")).data;
 
 async function conversationOf(key: string, phone: string) {
@@ -102,7 +89,7 @@ test("two messages 100 ms apart make one turn that reads both; two leads are ans
 
   // With a slow model, the second lead's turn starts before the first one's answer comes back.
   await stack.simPost("/_sim/reset", {});
-  await stack.simPost("/_sim/whatsapp/accounts", { provider: "twilio", account_sid: `AC${String(senders).padStart(32, "0")}`, auth_token: `tw-token-${senders}`, number: ws.number });
+  await registerWithSimulator(stack, ws.sender);
   await stack.simPost("/_sim/config", { openai: { latency_ms: 1500 } });
   await Promise.all([a, b].map((from) => stack.simPost("/_sim/whatsapp/inbound", { provider: "twilio", from, to: ws.number, text: "Still there?" })));
   await until("both replies", async () => [...(await outbox(a)), ...(await outbox(b))], (o) => o.length === 2);
@@ -122,6 +109,22 @@ test("OpenAI 429 then 500 is retried with back-off, then one reply; the model is
   await new Promise((r) => setTimeout(r, 1000));
   assert.deepEqual((await chatRequests()).map((r) => r.outcome), ["429", "500", "ok"]);
   assert.equal((await outbox(from)).length, 1);
+});
+
+test("a reply the provider refuses with 500 then 429 is sent again later, and the model is not asked again", async () => {
+  await stack.simPost("/_sim/reset", {});
+  const ws = await whatsappWorkspace("twilio");
+  await stack.simPost("/_sim/config", { whatsapp: { fail_next: [500, 429] } });
+  const from = customer();
+  await stack.simPost("/_sim/whatsapp/inbound", { provider: "twilio", from, to: ws.number, text: "Is anyone there?" });
+  await until("the reply", () => outbox(from), (o) => o.length === 1);
+  const { messages } = await until("the reply is read in Parley", () => conversationOf(ws.key, from), (c) => c.messages.length === 2 && c.messages[1]!.status === "read");
+  assert.equal((await stack.simGet("/_sim/stats")).whatsapp.injected_failures, 2, "both refusals were met");
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal((await chatRequests()).length, 1, "one LLM call for the turn");
+  const delivered = await outbox(from);
+  assert.equal(delivered.length, 1, "one reply");
+  assert.equal(delivered[0]!.text, messages[1]!.text);
 });
 
 test("STOP opts the lead out of every channel: no reply, and voice refuses to call", async () => {
@@ -144,13 +147,14 @@ test("STOP opts the lead out of every channel: no reply, and voice refuses to ca
 test("forged signatures are 401 and leave nothing behind; Meta's subscription handshake needs the verify token", async () => {
   const ws = await whatsappWorkspace("meta");
   const twilio = await whatsappWorkspace("twilio");
+  const meta = ws.sender as MetaSender;
   const from = customer();
   const form = new URLSearchParams({ MessageSid: "SM" + "f".repeat(32), AccountSid: `AC${"0".repeat(32)}`, From: `whatsapp:${from}`, To: `whatsapp:${twilio.number}`, Body: "forged" });
   const forgedTwilio = await fetch(`${stack.base}/webhooks/twilio/whatsapp`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": "bm90IGEgc2lnbmF0dXJl" }, body: form.toString() });
   assert.equal(forgedTwilio.status, 401);
   const body = JSON.stringify({
     object: "whatsapp_business_account",
-    entry: [{ id: "waba", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: { display_phone_number: ws.number.slice(1), phone_number_id: `10${senders - 1}00` }, messages: [{ from: from.slice(1), id: "wamid.forged", timestamp: "1700000000", type: "text", text: { body: "forged" } }] } }] }],
+    entry: [{ id: "waba", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: { display_phone_number: ws.number.slice(1), phone_number_id: meta.credentials.phone_number_id }, messages: [{ from: from.slice(1), id: "wamid.forged", timestamp: "1700000000", type: "text", text: { body: "forged" } }] } }] }],
   });
   const wrongKey = `sha256=${createHmac("sha256", "not-the-app-secret").update(body).digest("hex")}`;
   for (const signature of [wrongKey, undefined]) {
@@ -161,7 +165,7 @@ test("forged signatures are 401 and leave nothing behind; Meta's subscription ha
   for (const key of [ws.key, twilio.key]) assert.deepEqual((await stack.call("GET", "/v1/conversations", { token: key })).body.data, []);
 
   const challenge = (token: string) => fetch(`${stack.base}/webhooks/meta/whatsapp?workspace=${ws.id}&hub.mode=subscribe&hub.verify_token=${token}&hub.challenge=1158201444`);
-  const ok = await challenge(`verify-${senders - 1}`);
+  const ok = await challenge(meta.credentials.verify_token);
   assert.equal(ok.status, 200);
   assert.equal(await ok.text(), "1158201444");
   assert.equal((await challenge("wrong")).status, 403);
