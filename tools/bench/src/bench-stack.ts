@@ -19,6 +19,8 @@ export interface BenchStack {
 }
 
 export interface BenchStackOptions {
+  /** For every service. */
+  env?: NodeJS.ProcessEnv;
   voiceEnv?: NodeJS.ProcessEnv;
 }
 
@@ -34,6 +36,7 @@ export async function benchStack(options: BenchStackOptions = {}): Promise<Bench
     adminToken: "bench-admin-token-0123456789",
     encryptionKeys: Keyring.generateEntry("bench"),
     ports,
+    env: options.env,
     voiceEnv: options.voiceEnv,
     databaseSuffix: `bench_${uniqueId()}`,
     subjectPrefix,

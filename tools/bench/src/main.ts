@@ -4,15 +4,18 @@ import { dialer, dialerReport } from "./dialer";
 import { report } from "./load";
 import { restRead } from "./rest-read";
 import { webhookIngest } from "./webhook-ingest";
+import { whatsappBench, whatsappReport } from "./whatsapp";
 
-const USAGE = `usage: npm run bench -- <scenario> [--duration <seconds>] [--connections <n>] [--calls <n>] [--concurrency <n>] [--leads <n>] [--cap <n>] [--baseline-seconds <n>]
+const USAGE = `usage: npm run bench -- <scenario> [--duration <seconds>] [--connections <n>] [--calls <n>] [--concurrency <n>] [--leads <n>] [--cap <n>] [--baseline-seconds <n>] [--messages <n>] [--rate <n>]
 scenarios:
   rest-read        GET /v1/leads/{id} through the gateway vs a bare Fastify + pg route
   webhook-ingest   signed Vapi webhooks through the gateway to a JetStream ack vs a bare Fastify route
   analysis         --calls voice.call_ended events (default 500) analysed against the OpenAI fake at 800 ms,
                    at ANALYSIS_CONCURRENCY --concurrency (default 4), vs the ceiling concurrency ÷ latency
   dialer           a campaign of --leads (default 2000) through three voice replicas at --cap (default 50),
-                   vs a naive 10-second poller for --baseline-seconds (default 60)`;
+                   vs a naive 10-second poller for --baseline-seconds (default 60)
+  whatsapp         --messages (default 300) inbound WhatsApp messages at --rate per second (default 10) to an
+                   agent reply, LLM time excluded, vs a bare Fastify route answering at once`;
 
 const { positionals, values } = parseArgs({
   args: process.argv.slice(2),
@@ -25,6 +28,8 @@ const { positionals, values } = parseArgs({
     leads: { type: "string", default: "2000" },
     cap: { type: "string", default: "50" },
     "baseline-seconds": { type: "string", default: "60" },
+    messages: { type: "string", default: "300" },
+    rate: { type: "string", default: "10" },
   },
 });
 const options = { durationSeconds: Number(values.duration), connections: Number(values.connections) };
@@ -50,6 +55,15 @@ switch (positionals[0]) {
     const result = await dialer(dialerOptions);
     console.log(dialerReport(result));
     if (result.parley.maxConcurrent > result.cap) process.exitCode = 1;
+    break;
+  }
+  case "whatsapp": {
+    const whatsappOptions = { messages: Number(values.messages), rate: Number(values.rate) };
+    if (!within(whatsappOptions.messages, 1, 5000) || !within(whatsappOptions.rate, 1, 200)) {
+      console.error(`--messages must be 1..5000 and --rate 1..200\n\n${USAGE}`);
+      process.exit(2);
+    }
+    console.log(whatsappReport(await whatsappBench(whatsappOptions)));
     break;
   }
   case "analysis": {
