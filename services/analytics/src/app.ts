@@ -12,6 +12,7 @@ import { leadStatsConsumer } from "./events/lead-stats";
 import { InsightAnalyzer } from "./insights/analyzer";
 import { callEndedConsumer } from "./insights/call-ended-consumer";
 import { Extractors } from "./insights/extractor";
+import { OpenAiModels } from "@parley/integrations/openai";
 import { DEFAULT_PRICES, priceTable } from "./insights/pricing";
 import { insightRpcs } from "./insights/rpc";
 import { summaryRpcs } from "./insights/summary";
@@ -63,13 +64,15 @@ export function startAnalyticsService(env: NodeJS.ProcessEnv = process.env): Pro
         const voice = createClient(voiceV1.VoiceServiceService, "parley.voice.v1.VoiceService", config.VOICE_GRPC_ADDR, options);
         const leads = createClient(leadsV1.LeadsServiceService, "parley.leads.v1.LeadsService", config.LEADS_GRPC_ADDR, options);
         const integrations = new IntegrationStore(db, config.PARLEY_ENCRYPTION_KEYS, ["openai"]);
-        const extractors = new Extractors(integrations, {
+        const extractors = new Extractors(
+          new OpenAiModels(integrations, {
           apiKey: config.OPENAI_API_KEY,
           baseURL: config.OPENAI_BASE_URL,
           model: config.ANALYSIS_MODEL,
           timeoutMs: config.ANALYSIS_TIMEOUT_MS,
           maxRetries: config.ANALYSIS_MAX_RETRIES,
-        });
+          }),
+        );
         if (!config.OPENAI_API_KEY) logger.warn("OPENAI_API_KEY is not set: only workspaces with their own OpenAI integration get call insights");
         const analyzer = new InsightAnalyzer({
           db,

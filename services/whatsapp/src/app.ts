@@ -16,7 +16,7 @@ import { StatusReactions } from "./conversations/status-reactions";
 import { whatsappWebhookConsumer } from "./conversations/webhook-consumer";
 import { MessagingProviders } from "./messaging/messaging-providers";
 import { MessageSender } from "./messaging/message-sender";
-import { AgentModels } from "./agent/agent-models";
+import { OpenAiModels } from "@parley/integrations/openai";
 import { AgentTools } from "./agent/agent-tools";
 import { TurnQueue } from "./agent/turn-queue";
 import { TurnRunner } from "./agent/turn-runner";
@@ -96,7 +96,7 @@ export function startWhatsAppService(env: NodeJS.ProcessEnv = process.env): Prom
         const sender = new MessageSender(db, leads.call, providers, reactions, config.PARLEY_PUBLIC_URL, logger);
         const outbound = new OutboundMessages(db, templates, queue, sender);
         const broadcasts = new Broadcasts(db, templates, config.WHATSAPP_SENDER_RATE);
-        const models = new AgentModels(integrations, {
+        const models = new OpenAiModels(integrations, {
           apiKey: config.OPENAI_API_KEY,
           baseURL: config.OPENAI_BASE_URL,
           model: config.AGENT_MODEL,

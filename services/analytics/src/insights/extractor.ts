@@ -1,7 +1,7 @@
 // One structured-output request per call through the official SDK (its retries cover 429/5xx),
 // and at most one repair request when the answer is a refusal, not JSON, or not the schema.
 import OpenAI from "openai";
-import type { IntegrationStore } from "@parley/integrations";
+import type { OpenAiModels } from "@parley/integrations/openai";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { parseInsight, type Insight } from "./insight-schema";
 
@@ -60,37 +60,12 @@ export class InsightExtractor {
   }
 }
 
-export interface OpenAiDefaults {
-  /** The operator's key, for workspaces without their own. */
-  apiKey?: string;
-  baseURL: string;
-  model: string;
-  timeoutMs: number;
-  maxRetries: number;
-}
-
 /** The extractor for a workspace: its own OpenAI key and model when it stored one, else the operator's. */
 export class Extractors {
-  private readonly clients = new Map<string, OpenAI>();
-
-  constructor(
-    private readonly integrations: IntegrationStore,
-    private readonly defaults: OpenAiDefaults,
-  ) {}
+  constructor(private readonly models: OpenAiModels) {}
 
   async forWorkspace(workspaceId: string): Promise<InsightExtractor | undefined> {
-    const own = await this.integrations.find(workspaceId, "openai");
-    const apiKey = own?.api_key ?? this.defaults.apiKey;
-    return apiKey ? new InsightExtractor(this.client(apiKey), own?.model ?? this.defaults.model) : undefined;
-  }
-
-  /** One SDK client per key, so its connections are reused. */
-  private client(apiKey: string): OpenAI {
-    let client = this.clients.get(apiKey);
-    if (!client) {
-      client = new OpenAI({ apiKey, baseURL: this.defaults.baseURL, timeout: this.defaults.timeoutMs, maxRetries: this.defaults.maxRetries });
-      this.clients.set(apiKey, client);
-    }
-    return client;
+    const model = await this.models.forWorkspace(workspaceId);
+    return model ? new InsightExtractor(model.client, model.model) : undefined;
   }
 }

@@ -2,7 +2,7 @@
 // (FOR UPDATE SKIP LOCKED), so several replicas share the work and a replica that dies mid-call
 // leaves its rows to be claimed again when the lease runs out.
 import type pg from "pg";
-import { Wakeup } from "@parley/bus";
+import { WakeupLoop } from "@parley/bus";
 import type { Logger } from "@parley/logger";
 import type { CallInsight, PrismaClient } from "../generated/prisma/client.ts";
 import { INSIGHTS_CHANNEL } from "./call-ended-consumer";
@@ -15,9 +15,7 @@ export interface InsightWorkerOptions {
 }
 
 export class InsightWorker {
-  private running?: Promise<void>;
-  private stopping = false;
-  private readonly wakeup: Wakeup;
+  private readonly loop: WakeupLoop;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -27,44 +25,31 @@ export class InsightWorker {
     private readonly options: InsightWorkerOptions,
     private readonly logger: Logger,
   ) {
-    this.wakeup = new Wakeup(pool, INSIGHTS_CHANNEL, logger);
+    this.loop = new WakeupLoop(pool, { name: "insights", channel: INSIGHTS_CHANNEL, retryMs: options.pollIntervalMs }, () => this.round(), logger);
   }
 
   start(): void {
-    this.stopping = false;
-    this.running ??= this.loop();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
-    this.wakeup.poke();
-    await this.running;
-    this.running = undefined;
-    this.wakeup.close();
+    await this.loop.stop();
+    await Promise.allSettled([...this.inFlight]);
   }
 
-  private async loop(): Promise<void> {
-    while (!this.stopping) {
-      await this.wakeup.listen();
-      let claimed: CallInsight[] = [];
-      try {
-        claimed = await this.claim(this.options.concurrency - this.inFlight.size);
-      } catch (err) {
-        this.logger.error({ err }, "cannot claim insights; retrying");
-      }
-      for (const row of claimed) {
-        const job: Promise<void> = this.analyze(row)
-          .catch((err: unknown) => this.logger.error({ err, call_id: row.callId }, "insight analysis crashed"))
-          .finally(() => {
-            this.inFlight.delete(job);
-            this.wakeup.poke();
-          });
-        this.inFlight.add(job);
-      }
-      if (claimed.length && this.inFlight.size < this.options.concurrency) continue;
-      await this.wakeup.sleep(this.options.pollIntervalMs);
+  /** Claims what there is room for; goes on at once while there is more room and work. */
+  private async round(): Promise<number> {
+    const claimed = await this.claim(this.options.concurrency - this.inFlight.size);
+    for (const row of claimed) {
+      const job: Promise<void> = this.analyze(row)
+        .catch((err: unknown) => this.logger.error({ err, call_id: row.callId }, "insight analysis crashed"))
+        .finally(() => {
+          this.inFlight.delete(job);
+          this.loop.poke();
+        });
+      this.inFlight.add(job);
     }
-    await Promise.allSettled([...this.inFlight]);
+    return claimed.length && this.inFlight.size < this.options.concurrency ? 0 : this.options.pollIntervalMs;
   }
 
   private async claim(limit: number): Promise<CallInsight[]> {

@@ -8,7 +8,7 @@
 // least recently), and within it to the campaign with the fewest, so a tenant with a short list is
 // never starved by one with a long list.
 import type pg from "pg";
-import { Wakeup } from "@parley/bus";
+import { WakeupLoop } from "@parley/bus";
 import { CapacityError, DependencyUnavailableError, isDomainError, UpstreamError } from "@parley/errors";
 import { newId } from "@parley/ids";
 import type { Logger } from "@parley/logger";
@@ -96,47 +96,34 @@ const slotWait = histogram("parley_voice_slot_wait_seconds", "From a lead coming
 const refill = histogram("parley_voice_slot_refill_seconds", "From a slot being freed to the next waiting lead taking it", [], [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
 export class Dispatcher {
-  private readonly wakeup: Wakeup;
+  private readonly loop: WakeupLoop;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly lastServed = new Map<string, number>();
   private readonly backoffUntil = new Map<string, number>();
-  private running?: Promise<void>;
   private stopping = false;
 
   constructor(
     private readonly deps: DispatcherDeps,
     private readonly config: DispatcherConfig,
   ) {
-    this.wakeup = new Wakeup(deps.pool, DISPATCH_CHANNEL, deps.logger);
+    this.loop = new WakeupLoop(deps.pool, { name: "dispatch", channel: DISPATCH_CHANNEL, retryMs: config.tickMs }, () => this.round(), deps.logger);
   }
 
   start(): void {
-    this.stopping = false;
-    this.running ??= this.loop();
+    this.loop.start();
   }
 
   /** Stops claiming; dials already under way finish. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wakeup.poke();
-    await this.running;
-    this.running = undefined;
-    this.wakeup.close();
+    await this.loop.stop();
+    await Promise.allSettled([...this.inFlight]);
   }
 
-  private async loop(): Promise<void> {
-    while (!this.stopping) {
-      await this.wakeup.listen();
-      let sleepMs = this.config.tickMs;
-      try {
-        await this.pass();
-        sleepMs = await this.untilNextDue();
-      } catch (err) {
-        this.deps.logger.error({ err }, "dispatch pass failed; retrying");
-      }
-      await this.wakeup.sleep(sleepMs);
-    }
-    await Promise.allSettled([...this.inFlight]);
+  /** One pass over the due leads; then sleep until the next comes due. */
+  private async round(): Promise<number> {
+    await this.pass();
+    return this.untilNextDue();
   }
 
   private async pass(): Promise<void> {
@@ -250,7 +237,7 @@ export class Dispatcher {
       .catch((err: unknown) => this.deps.logger.error({ err, campaign_id: claim.campaignId, lead_id: claim.leadId }, "campaign dial crashed"))
       .finally(() => {
         this.inFlight.delete(job);
-        this.wakeup.poke();
+        this.loop.poke();
       });
     this.inFlight.add(job);
   }

@@ -6,7 +6,7 @@ import { readOptOut } from "@parley/consent-projection";
 import type { LeadsClient } from "../conversations/conversations";
 import { statusRank } from "../conversations/message-status";
 import { SendLaterError, type MessageSender } from "../messaging/message-sender";
-import type { AgentModels } from "./agent-models";
+import type { OpenAiModels } from "@parley/integrations/openai";
 import type { AgentTools, ToolEffects } from "./agent-tools";
 import { AGENT_TOOLS, HISTORY_MESSAGES, historyMessages, systemPrompt, type ChatMessage } from "./prompt";
 import type { ClaimedConversation } from "./turn-queue";
@@ -41,7 +41,7 @@ class GenerationUnavailable extends Error {}
  */
 export class TurnRunner {
   constructor(
-    private readonly deps: { db: PrismaClient; leads: LeadsClient; models: AgentModels; tools: AgentTools; sender: MessageSender; logger: Logger },
+    private readonly deps: { db: PrismaClient; leads: LeadsClient; models: OpenAiModels; tools: AgentTools; sender: MessageSender; logger: Logger },
     private readonly options: TurnRunnerOptions,
     private readonly now: () => Date = () => new Date(),
   ) {}

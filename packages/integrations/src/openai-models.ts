@@ -1,31 +1,32 @@
 import OpenAI from "openai";
-import type { IntegrationStore } from "@parley/integrations";
+import type { IntegrationStore } from "./store";
 
-export interface AgentModelDefaults {
+export interface OpenAiDefaults {
   /** The operator's key, for workspaces without their own OpenAI integration. */
   apiKey?: string;
   baseURL: string;
   model: string;
   timeoutMs: number;
-  /** The SDK's own retries of 429/5xx, with its exponential back-off, within one attempt. */
+  /** The SDK's own retries of 429/5xx, with its exponential back-off, within one request. */
   maxRetries: number;
 }
 
-export interface AgentModel {
+export interface WorkspaceModel {
   client: OpenAI;
   model: string;
 }
 
-/** The model a workspace's agent writes with: its own OpenAI key and model, else the operator's. */
-export class AgentModels {
+/** The OpenAI client and model a workspace uses: its own key and model when it stored them, else the operator's. */
+export class OpenAiModels {
   private readonly clients = new Map<string, OpenAI>();
 
   constructor(
     private readonly integrations: IntegrationStore,
-    private readonly defaults: AgentModelDefaults,
+    private readonly defaults: OpenAiDefaults,
   ) {}
 
-  async forWorkspace(workspaceId: string): Promise<AgentModel | undefined> {
+  /** Undefined when neither the workspace nor the operator has a key. */
+  async forWorkspace(workspaceId: string): Promise<WorkspaceModel | undefined> {
     const own = await this.integrations.find(workspaceId, "openai");
     const apiKey = own?.api_key ?? this.defaults.apiKey;
     return apiKey ? { client: this.client(apiKey), model: own?.model ?? this.defaults.model } : undefined;
